@@ -1,0 +1,60 @@
+"""Typed errors of Ponder's use cases, each carrying its API code and HTTP status.
+
+PonderError
+ ├── BadRequest (400)          bad input; nothing was written
+ ├── NotAuthenticated (401)
+ ├── NotFound (404)            missing *or* someone else's — never reveal which
+ ├── Conflict (409)            the object is not in a state that allows it
+ ├── PayloadTooLarge (413)
+ └── QuotaExceeded (429)
+"""
+
+from __future__ import annotations
+
+
+class PonderError(Exception):
+    code = "error"
+    http_status = 500
+
+    def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+        if code is not None:
+            self.code = code
+
+    def as_json(self) -> dict[str, dict[str, str | None]]:
+        return {"error": {"code": self.code, "message": self.message, "field": self.field}}
+
+
+class BadRequest(PonderError):
+    code = "invalid"
+    http_status = 400
+
+
+class NotAuthenticated(PonderError):
+    code = "not_authenticated"
+    http_status = 401
+
+
+class NotFound(PonderError):
+    code = "not_found"
+    http_status = 404
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"No such {what}.")
+
+
+class Conflict(PonderError):
+    code = "conflict"
+    http_status = 409
+
+
+class PayloadTooLarge(PonderError):
+    code = "too_large"
+    http_status = 413
+
+
+class QuotaExceeded(PonderError):
+    code = "quota_exceeded"
+    http_status = 429

@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Conversation(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="conversations"
+    )
+    title = models.CharField(max_length=200, blank=True)
+    title_is_final = models.BooleanField(
+        default=False, help_text="Set once the user renamed it or a title was generated."
+    )
+    # The composer's last choices, so they stick per conversation.
+    model = models.CharField(max_length=100, blank=True)
+    enable_thinking = models.BooleanField(null=True, blank=True)
+    thinking_budget = models.PositiveIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-updated_at"]
+        indexes = [models.Index(fields=["owner", "-updated_at"], name="conv_owner_updated")]
+
+    def __str__(self) -> str:
+        return self.title or f"Conversation {self.id}"
+
+
+class Message(models.Model):
+    class Role(models.TextChoices):
+        USER = "user"
+        ASSISTANT = "assistant"
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        STREAMING = "streaming"
+        COMPLETE = "complete"
+        CANCELLED = "cancelled"
+        FAILED = "failed"
+        INTERRUPTED = "interrupted"
+
+    FINISHED = (Status.COMPLETE, Status.CANCELLED, Status.FAILED, Status.INTERRUPTED)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="messages"
+    )
+    role = models.CharField(max_length=10, choices=Role.choices)
+    # An assistant message answers one user message; regenerations are its siblings (versions).
+    reply_to = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="versions"
+    )
+    is_active_version = models.BooleanField(default=True)
+    content = models.TextField(blank=True)
+    reasoning = models.TextField(blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.COMPLETE)
+    model = models.CharField(max_length=100, blank=True)
+    enable_thinking = models.BooleanField(null=True, blank=True)
+    thinking_budget = models.PositiveIntegerField(null=True, blank=True)
+    finish_reason = models.CharField(max_length=40, null=True, blank=True)  # noqa: DJ001  (null = not finished)
+    error_code = models.CharField(max_length=80, blank=True)
+    error_message = models.TextField(blank=True)
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    reasoning_tokens = models.PositiveIntegerField(default=0)
+    cached_tokens = models.PositiveIntegerField(default=0)
+    total_tokens = models.PositiveIntegerField(default=0)
+    usage_estimated = models.BooleanField(default=False)
+    cost = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)
+    cost_currency = models.CharField(max_length=3, blank=True)
+    upstream_request_id = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    first_token_at = models.DateTimeField(null=True, blank=True)
+    answer_started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [
+            models.Index(fields=["conversation", "created_at"], name="msg_conv_created"),
+            models.Index(fields=["status", "heartbeat_at"], name="msg_status_heartbeat"),
+            models.Index(fields=["role", "created_at"], name="msg_role_created"),
+            models.Index(fields=["model", "created_at"], name="msg_model_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role} message {self.id} ({self.status})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED
+
+
+class ModelPrice(models.Model):
+    """Prices per million tokens for one model, in force from ``effective_from`` on."""
+
+    model = models.CharField(max_length=100)
+    currency = models.CharField(max_length=3, default="USD")
+    input_per_million = models.DecimalField(max_digits=12, decimal_places=6)
+    cached_input_per_million = models.DecimalField(
+        max_digits=12, decimal_places=6, null=True, blank=True,
+        help_text="Empty: cached input tokens cost the normal input price.",
+    )  # fmt: skip
+    output_per_million = models.DecimalField(
+        max_digits=12, decimal_places=6, help_text="Output price in non-thinking mode."
+    )
+    thinking_output_per_million = models.DecimalField(
+        max_digits=12, decimal_places=6, null=True, blank=True,
+        help_text="Output price when the reply contains reasoning. Empty: same as non-thinking.",
+    )  # fmt: skip
+    effective_from = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["model", "-effective_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["model", "effective_from"], name="price_model_from_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.model} from {self.effective_from:%Y-%m-%d}"

@@ -1,0 +1,232 @@
+"""The relay: upstream deltas → coalesced, numbered events → replay buffer + group.
+
+One reply is one ``stream_reply`` coroutine on the worker's event loop. Deltas are
+buffered and flushed about every ``STREAM_COALESCE_SECONDS`` (and at the reasoning →
+answer switch) as events with ``seq`` 1, 2, 3…; each carries only new text, capped at
+``MAX_EVENT_CHARS``. The text reaches the database about once a second, which is also
+the heartbeat the reaper watches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from . import realtime, reply_store
+from .models import Message
+from .reply_store import Progress, ReplyJob
+from .serializers import status_event
+from .upstream import UpstreamClient
+from .upstream.errors import UpstreamError
+
+logger = logging.getLogger(__name__)
+
+MAX_EVENT_CHARS = 8192
+DbRunner = Callable[..., Awaitable[Any]]
+
+
+class Relay:
+    """Number and publish the events of one message, one at a time, in order."""
+
+    def __init__(self, job: ReplyJob) -> None:
+        self.job = job
+        self.seq = 0
+        self._reasoning: list[str] = []
+        self._content: list[str] = []
+        self._lock = asyncio.Lock()
+
+    def add(self, reasoning: str = "", content: str = "") -> None:
+        if reasoning:
+            self._reasoning.append(reasoning)
+        if content:
+            self._content.append(content)
+
+    @property
+    def has_reasoning_pending(self) -> bool:
+        return bool(self._reasoning)
+
+    async def flush(self) -> None:
+        async with self._lock:
+            reasoning, content = "".join(self._reasoning), "".join(self._content)
+            self._reasoning.clear()
+            self._content.clear()
+            while reasoning or content:
+                room = MAX_EVENT_CHARS
+                reasoning_part, reasoning = reasoning[:room], reasoning[room:]
+                room -= len(reasoning_part)
+                content_part, content = content[:room], content[room:]
+                await self._publish(
+                    {"type": "delta", "reasoning": reasoning_part, "content": content_part}
+                )
+
+    async def publish_status(self, message: Message) -> None:
+        async with self._lock:
+            self.seq += 1
+            await realtime.publish(self.job.conversation_id, status_event(message, self.seq))
+
+    async def _publish(self, event: dict[str, Any]) -> None:
+        self.seq += 1
+        event["message_id"] = str(self.job.message_id)
+        event["seq"] = self.seq
+        await realtime.publish(self.job.conversation_id, event)
+
+
+@dataclass
+class ReplyHandle:
+    """A running reply, so a stop request or a shutdown can end it."""
+
+    consume: asyncio.Task[None] | None = None
+    stop_reason: str | None = None  # "cancel" or "shutdown"
+    stopped: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def stop(self, reason: str) -> None:
+        if self.stop_reason is None:
+            self.stop_reason = reason
+        if self.consume is not None:
+            self.consume.cancel()
+
+
+@dataclass
+class ReplyRun:
+    """Everything one reply needs while it streams."""
+
+    job: ReplyJob
+    relay: Relay
+    db: DbRunner
+    progress: Progress = field(default_factory=Progress)
+    error: UpstreamError | None = None
+    dirty: bool = False
+    last_saved: float = field(default_factory=time.monotonic)
+    save_task: asyncio.Task[None] | None = None
+
+    def apply(self, event: Any) -> bool:
+        """Take one upstream event; return True when the answer phase just began."""
+        now = timezone.now()
+        if event.request_id and not self.progress.request_id:
+            self.progress.request_id = event.request_id
+        if event.kind == "reasoning":
+            self.progress.reasoning += event.text
+            self.progress.first_token_at = self.progress.first_token_at or now
+            self.relay.add(reasoning=event.text)
+            self.dirty = True
+        elif event.kind == "content":
+            started = self.progress.answer_started_at is None
+            self.progress.content += event.text
+            self.progress.first_token_at = self.progress.first_token_at or now
+            self.progress.answer_started_at = self.progress.answer_started_at or now
+            self.dirty = True
+            # Flush reasoning before the first answer text so the switch is its own event.
+            switch = started and self.relay.has_reasoning_pending
+            if not switch:
+                self.relay.add(content=event.text)
+            return switch
+        elif event.kind == "usage":
+            self.progress.usage = event.usage
+        elif event.kind == "finish":
+            self.progress.finish_reason = event.finish_reason
+        elif event.kind == "error":
+            self.error = event.error
+        return False
+
+    def maybe_save(self) -> None:
+        """Start a background save when the text changed (1 s) or the heartbeat is due."""
+        if self.save_task is not None and not self.save_task.done():
+            return
+        elapsed = time.monotonic() - self.last_saved
+        due = settings.STREAM_PERSIST_SECONDS if self.dirty else settings.STREAM_HEARTBEAT_SECONDS
+        if elapsed < due:
+            return
+        snapshot = dataclasses.replace(self.progress)
+        self.dirty = False
+        self.last_saved = time.monotonic()
+        self.save_task = asyncio.create_task(
+            self.db(reply_store.save_progress, self.job.message_id, snapshot)
+        )
+
+
+async def tick(run: ReplyRun) -> None:
+    """Flush coalesced text and save progress on a steady beat until cancelled."""
+    while True:
+        await asyncio.sleep(settings.STREAM_COALESCE_SECONDS)
+        await run.relay.flush()
+        run.maybe_save()
+
+
+async def consume(run: ReplyRun, client: UpstreamClient) -> None:
+    async for event in client.stream(run.job.request):
+        if run.apply(event):
+            await run.relay.flush()
+            run.relay.add(content=event.text)
+        if run.error is not None:
+            break
+
+
+async def stream_reply(
+    message_id: uuid.UUID,
+    client: UpstreamClient,
+    db: DbRunner,
+    handles: dict[uuid.UUID, ReplyHandle],
+) -> None:
+    """Claim a pending reply and stream it to the end; a second delivery does nothing."""
+    job = await db(reply_store.claim, message_id)
+    if job is None:
+        logger.info("reply %s already claimed; skipping duplicate delivery", message_id)
+        return
+    run = ReplyRun(job=job, relay=Relay(job), db=db)
+    handle = ReplyHandle()
+    handles[message_id] = handle
+    ticker: asyncio.Task[None] | None = None
+    try:
+        await run.relay.publish_status(Message(id=message_id, status=Message.Status.STREAMING))
+        if await realtime.async_redis().exists(realtime.cancel_key(message_id)):
+            handle.stop_reason = "cancel"
+        else:
+            ticker = asyncio.create_task(tick(run))
+            handle.consume = asyncio.create_task(consume(run, client))
+            try:
+                await handle.consume
+            except asyncio.CancelledError:
+                if handle.stop_reason is None:
+                    raise
+    except Exception:
+        logger.exception("reply %s: unexpected failure", message_id)
+        run.error = UpstreamError(
+            "internal_error", "Something went wrong on our side.", retryable=False
+        )
+    finally:
+        if ticker is not None:
+            ticker.cancel()
+        handles.pop(message_id, None)
+    await finish_reply(run, handle)
+
+
+async def finish_reply(run: ReplyRun, handle: ReplyHandle) -> None:
+    await run.relay.flush()
+    if run.save_task is not None:
+        await asyncio.gather(run.save_task, return_exceptions=True)
+    status, code, text = Message.Status.COMPLETE, "", ""
+    if handle.stop_reason == "cancel":
+        status = Message.Status.CANCELLED
+    elif handle.stop_reason == "shutdown":
+        status, code = Message.Status.INTERRUPTED, "worker_shutdown"
+        text = "The server restarted while this reply was being written. The text so far is kept."
+    elif run.error is not None:
+        status, code, text = Message.Status.FAILED, run.error.code, run.error.message
+    message = await run.db(
+        reply_store.finish, run.job, run.progress, status, error_code=code, error_message=text
+    )
+    if message is None:
+        logger.warning("reply %s was no longer streaming at the end", run.job.message_id)
+        return
+    await run.relay.publish_status(message)
+    handle.stopped.set()
+    logger.info("reply %s ended %s after %d events", run.job.message_id, status, run.relay.seq)

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from . import api, views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("api/models/", api.models_view),
+    path("api/conversations/", api.conversations_view),
+    path("api/conversations/<uuid:conversation_id>/", api.conversation_view),
+    path("api/conversations/<uuid:conversation_id>/messages/", api.send_message_view),
+    path("api/messages/<uuid:message_id>/stop/", api.stop_message_view),
+    path("api/messages/<uuid:message_id>/regenerate/", api.regenerate_message_view),
+    path("api/messages/<uuid:message_id>/select/", api.select_version_view),
+]

@@ -1,0 +1,66 @@
+"""Environment helpers that fail loudly, in the style of healthchecks' ``hc/settings.py``."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def envbool(name: str, default: str = "0") -> bool:
+    """Return the boolean value of an environment variable; raise on anything unclear."""
+    value = os.environ.get(name, default).strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise ImproperlyConfigured(f"{name} must be 0 or 1 (got {value!r})")
+
+
+def envlist(name: str, default: str) -> list[str]:
+    """Return a comma-separated environment variable as a list of non-empty items."""
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def load_secret_key(var_dir: Path) -> str:
+    """Return DJANGO_SECRET_KEY, or a key generated once and kept in var/secret_key (0600)."""
+    if key := os.environ.get("DJANGO_SECRET_KEY"):
+        return key
+    path = var_dir / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    # O_EXCL: when two processes start at once, one writes and the other reads its key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+def bundled_redis_socket(var_dir: Path) -> Path:
+    """Return the Unix socket path of the bundled Redis server for this checkout."""
+    path = var_dir / "redis" / "redis.sock"
+    if len(str(path)) > 100:  # sun_path holds 108 bytes; deep checkouts use /tmp instead
+        digest = hashlib.sha256(str(path).encode()).hexdigest()[:12]
+        return Path(tempfile.gettempdir()) / f"ponder-redis-{digest}.sock"
+    return path
+
+
+def celery_broker_url(redis_url: str) -> str:
+    """Return the Celery spelling of a Redis URL (kombu names Unix sockets ``redis+socket``)."""
+    if redis_url.startswith("unix://"):
+        return "redis+socket://" + redis_url.removeprefix("unix://")
+    return redis_url

@@ -1,0 +1,1 @@
+"""Run Ponder's processes on one machine: ``python -m ponder_run serve|test``."""
