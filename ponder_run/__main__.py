@@ -119,7 +119,7 @@ def ensure_chromium() -> None:
 
 
 def test(pytest_args: list[str]) -> int:
-    """Start what the suite needs (Redis, Chromium, static files), then run pytest."""
+    """Start what the suite needs (Redis, Chromium), then run pytest."""
     env = project_env()
     children: list[Child] = []
     try:
@@ -129,7 +129,6 @@ def test(pytest_args: list[str]) -> int:
             socket_path = VAR / "redis-test" / "redis.sock"
             child, env["REDIS_URL"] = start_bundled_redis(VAR / "redis-test", socket_path, env)
             children.append(child)
-        manage("collectstatic", "--noinput", "--verbosity", "0", env=env)
         return subprocess.run(
             [sys.executable, "-m", "pytest", *pytest_args], env=env, cwd=ROOT
         ).returncode

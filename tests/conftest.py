@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
-PASSWORD = "correct horse battery staple"
-
-
-def make_user(username: str, **extra):
-    from accounts.models import User
-
-    return User.objects.create_user(username=username, password=PASSWORD, **extra)
+from tests.factories import make_user
 
 
 @pytest.fixture
@@ -38,3 +34,21 @@ def alice_client(alice, client):
 def bob_client(bob, client):
     client.force_login(bob)
     return client
+
+
+@pytest.fixture(scope="session")
+def simulator() -> Iterator[str]:
+    """The upstream simulator, fast enough for tests; directives slow single replies down."""
+    from chat.upstream.simulator import SimulatorThread
+
+    sim = SimulatorThread(rate=400)
+    yield sim.start()
+    sim.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def collected_static_files() -> None:
+    """Pages use the manifest storage (as in production), so collect static files first."""
+    from django.core.management import call_command
+
+    call_command("collectstatic", "--noinput", verbosity=0)
