@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from django.conf import settings
 from django.db import models
@@ -126,3 +127,42 @@ class ModelPrice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.model} from {self.effective_from:%Y-%m-%d}"
+
+
+class ShareLink(models.Model):
+    """A read-only, public snapshot of a conversation, reached by a secret token.
+
+    Only the SHA-256 of the token is stored, so a database leak does not leak live links.
+    The snapshot is the list of message ids that were complete when the link was made
+    (for each turn, the version active then), in order: finished messages never change,
+    so the ids pin the text, and a later regeneration or version switch does not move it.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="share_links"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="share_links"
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    include_reasoning = models.BooleanField(default=False)
+    title = models.CharField(max_length=200, blank=True)
+    message_ids = models.JSONField(default=list)
+    snapshot_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    view_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["conversation", "-created_at"], name="share_conv_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"share {str(self.id)[:8]} of {self.conversation_id}"
+
+    def is_live(self, now: datetime) -> bool:
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
