@@ -304,3 +304,21 @@ def test_worker_killed_mid_stream_ends_interrupted(live, live_alice):
     assert message.status == "interrupted"
     assert message.reasoning  # partial text is kept
     assert joined(events, "reasoning").startswith(message.reasoning)
+
+
+def test_worker_shutdown_mid_stream_ends_interrupted_at_once(live, live_alice):
+    conversation_id = live_alice.new_conversation()
+    with live_alice.websocket(conversation_id) as ws:
+        sent = live_alice.send(
+            conversation_id, "Slow [[sim:rate=20 reasoning_tokens=400]]", enable_thinking=True
+        )
+        reply_id = sent["assistant_message"]["id"]
+        events = [json.loads(ws.recv(timeout=10)) for _ in range(3)]
+        live.worker.proc.terminate()  # SIGTERM: Celery's warm shutdown
+        events += collect_events(ws, reply_id, timeout=10)
+    live.restart_worker()
+    assert events[-1]["status"] == "interrupted"
+    assert events[-1]["error"]["code"] == "worker_shutdown"
+    message = Message.objects.get(id=reply_id)
+    assert message.status == "interrupted"
+    assert message.reasoning == joined(events, "reasoning") and message.reasoning
