@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import api, views
+from . import api, share_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -11,4 +11,11 @@ urlpatterns = [
     path("api/messages/<uuid:message_id>/stop/", api.stop_message_view),
     path("api/messages/<uuid:message_id>/regenerate/", api.regenerate_message_view),
     path("api/messages/<uuid:message_id>/select/", api.select_version_view),
+    path(
+        "api/conversations/<uuid:conversation_id>/shares/",
+        share_views.conversation_shares_view,
+    ),
+    path("api/shares/<str:token>/", share_views.share_view),
+    path("api/share-links/<uuid:link_id>/", share_views.share_link_view),
+    path("s/<str:token>/", share_views.share_page, name="share_page"),
 ]

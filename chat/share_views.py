@@ -1,0 +1,107 @@
+"""Share links: the owner's JSON API (CONTRACT.md §3) and the public read-only page."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from . import services, sharing
+from .errors import NotFound
+from .http import get_bool, get_int, json_api, parse_json_object
+from .models import ShareLink
+from .serializers import iso
+
+# The page has no script at all; it needs only its own stylesheets.
+SHARE_PAGE_CSP = "; ".join(
+    [
+        "default-src 'none'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
+SHARE_PAGE_HEADERS = {
+    "Content-Security-Policy": SHARE_PAGE_CSP,
+    "X-Robots-Tag": "noindex, nofollow",
+    "Referrer-Policy": "no-referrer",
+    # Revoking must work at once: no shared cache may keep a copy.
+    "Cache-Control": "no-store",
+}
+
+
+def share_link_json(link: ShareLink) -> dict[str, Any]:
+    """Describe a link for its owner's list; the token cannot be shown again."""
+    return {
+        "id": str(link.id),
+        "short_id": str(link.id)[:8],
+        "include_reasoning": link.include_reasoning,
+        "created_at": iso(link.created_at),
+        "snapshot_at": iso(link.snapshot_at),
+        "expires_at": iso(link.expires_at),
+        "view_count": link.view_count,
+        "message_count": len(link.message_ids),
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@json_api
+def conversation_shares_view(request: HttpRequest, conversation_id: uuid.UUID) -> JsonResponse:
+    if request.method == "GET":
+        links = sharing.list_shares(request.user, conversation_id)
+        return JsonResponse({"results": [share_link_json(link) for link in links]})
+    body = parse_json_object(request)
+    services.access_conversation(request.user, conversation_id)  # 404 before 400
+    created = sharing.create_share(
+        request.user,
+        conversation_id,
+        include_reasoning=bool(get_bool(body, "include_reasoning")),
+        expires_in_days=get_int(
+            body, "expires_in_days", minimum=1, maximum=sharing.MAX_EXPIRES_IN_DAYS
+        ),
+    )
+    url = request.build_absolute_uri(reverse("share_page", args=[created.token]))
+    answer = {
+        "token": created.token,
+        "url": url,
+        "include_reasoning": created.link.include_reasoning,
+        "expires_at": iso(created.link.expires_at),
+        **share_link_json(created.link),
+    }
+    return JsonResponse(answer, status=201)
+
+
+@require_http_methods(["DELETE"])
+@json_api
+def share_view(request: HttpRequest, token: str) -> HttpResponse:
+    sharing.revoke_share(request.user, token)
+    return HttpResponse(status=204)
+
+
+@require_http_methods(["DELETE"])
+@json_api
+def share_link_view(request: HttpRequest, link_id: uuid.UUID) -> HttpResponse:
+    sharing.revoke_share_by_id(request.user, link_id)
+    return HttpResponse(status=204)
+
+
+@require_GET
+def share_page(request: HttpRequest, token: str) -> HttpResponse:
+    """Show a shared snapshot to anyone with the link; a dead link is a plain 404."""
+    try:
+        link = sharing.resolve_share(token)
+    except NotFound:
+        response = render(request, "share/not_found.html", status=404)
+    else:
+        sharing.count_view(link)
+        context = {"shared": sharing.shared_conversation(link)}
+        response = render(request, "share/page.html", context)
+    for header, value in SHARE_PAGE_HEADERS.items():
+        response.headers[header] = value
+    return response
