@@ -125,8 +125,18 @@ def _qwen3_vl(model_id: str, label: str, mode: ThinkingMode, regions: tuple[str,
 
 
 def _qwen35(model_id: str, label: str) -> ModelInfo:
-    # [004]: thinking is on by default for the Qwen3.5 series; budget support is not stated.
-    return _model(model_id, label, "Qwen3.5", "hybrid", budget=False, vision=True, default=True)
+    # [004]: thinking is on by default for the Qwen3.5 series, its samples call it without
+    # streaming, and budget support is not stated.
+    return _model(
+        model_id,
+        label,
+        "Qwen3.5",
+        "hybrid",
+        budget=False,
+        vision=True,
+        default=True,
+        streaming_only=False,
+    )
 
 
 _VL_GLOBAL: tuple[str, ...] = ALL_REGIONS  # Global mode is served from Virginia [002]

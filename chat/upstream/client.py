@@ -17,6 +17,7 @@ from httpx_sse import aconnect_sse
 from chat.upstream import dashscope, openai_compat
 from chat.upstream.catalog import InvalidRequest
 from chat.upstream.errors import (
+    AuthenticationError,
     BadRequest,
     ConnectionLost,
     ProtocolError,
@@ -107,6 +108,9 @@ class UpstreamClient:
         been yielded yet; once text has arrived, a failure ends the stream with a
         non-retryable error event and the caller keeps what it got.
         """
+        if not self._config.api_key.strip():
+            yield StreamEvent("error", error=AuthenticationError.build("missing_api_key"))
+            return
         try:
             prepared = _Prepared(self._config, request)
         except InvalidRequest as exc:
@@ -198,6 +202,9 @@ class UpstreamClient:
             return UpstreamTimeout.build("connect_timeout", "could not connect in time")
         if isinstance(exc, httpx.TimeoutException):
             return UpstreamTimeout.build("timeout", type(exc).__name__)
+        if isinstance(exc, httpx.LocalProtocolError):
+            # Our own request was unsendable (e.g. a key with a newline); its text may hold it.
+            return ProtocolError.build("invalid_request", "the request could not be sent")
         if isinstance(exc, httpx.ConnectError):
             return ConnectionLost.build("connect_failed", "could not connect")
         if isinstance(exc, httpx.TransportError):

@@ -24,8 +24,9 @@ one small piece per chunk, ``--rate`` pieces per second (0 = no pacing).
 Directives in the last user message steer it; write ``[[sim:key=value ...]]``
 anywhere in the text (several allowed, merged; they are stripped from the prompt):
 
-* ``fault=429`` / ``fault=500`` / ``fault=error_body`` — answer with that HTTP
-  error (error_body: 400 DataInspectionFailed) instead of a stream.
+* ``fault=429`` / ``fault=500`` / ``fault=error_body`` / ``fault=401`` — answer
+  with that HTTP error (error_body: 400 DataInspectionFailed; 401: InvalidApiKey)
+  instead of a stream.
 * ``fault=disconnect after=N`` — close the connection after N pieces.
 * ``fault=stall after=N seconds=S`` — go silent for S seconds after N pieces.
 * ``fault=malformed after=N`` — send a truncated-JSON data line after N pieces

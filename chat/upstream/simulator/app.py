@@ -35,7 +35,12 @@ ROUTES: dict[str, Dialect] = {
     DASHSCOPE_TEXT_PATH: "text",
     DASHSCOPE_MULTIMODAL_PATH: "multimodal",
 }
-_HTTP_FAULTS = {"429": RATE_LIMITED, "500": INTERNAL, "error_body": INPUT_INSPECTION}
+_HTTP_FAULTS = {
+    "401": BAD_KEY,
+    "429": RATE_LIMITED,
+    "500": INTERNAL,
+    "error_body": INPUT_INSPECTION,
+}
 LOG_SIZE = 200
 _POLL = 0.05  # how often a long pause checks whether the client has gone
 
@@ -139,7 +144,8 @@ class Simulator:
         request_id = str(uuid.uuid4())
         retry_after: float | None = None
         try:
-            if not request.headers.get("authorization", "").removeprefix("Bearer ").strip():
+            scheme, _, key = request.headers.get("authorization", "").partition(" ")
+            if scheme.lower() != "bearer" or not key.strip():
                 raise BAD_KEY
             plan = plan_request(dialect, request.body, request.headers)
             directives = parse_directives(plan.prompt)

@@ -8,7 +8,9 @@ import re
 from dataclasses import dataclass
 
 _DIRECTIVE_RE = re.compile(r"\[\[sim:([^\]]*)\]\]")
-FAULTS = frozenset({"429", "500", "error_body", "disconnect", "stall", "malformed", "stream_error"})
+FAULTS = frozenset(
+    {"401", "429", "500", "error_body", "disconnect", "stall", "malformed", "stream_error"}
+)
 
 
 @dataclass(frozen=True, slots=True)
