@@ -7,7 +7,7 @@ import email.utils
 import logging
 import random
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from contextlib import aclosing
 from typing import Protocol
 
@@ -157,7 +157,9 @@ class UpstreamClient:
             yield StreamEvent("error", error=error, request_id=error.request_id)
             return
 
-    async def _attempt(self, prepared: _Prepared, parser: _Parser) -> AsyncIterator[StreamEvent]:
+    async def _attempt(
+        self, prepared: _Prepared, parser: _Parser
+    ) -> AsyncGenerator[StreamEvent, None]:
         started = time.monotonic()
         async with aconnect_sse(
             self._client, "POST", prepared.path, json=prepared.body, headers=dict(prepared.headers)

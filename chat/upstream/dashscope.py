@@ -22,7 +22,13 @@ from chat.upstream.request import (
     ChatRequest,
     ChatTurn,
 )
-from chat.upstream.wire import check_images, thinking_fields
+from chat.upstream.wire import (
+    as_int,
+    check_images,
+    echoed_reasoning,
+    finish_reason,
+    thinking_fields,
+)
 
 SSE_HEADERS = {"X-DashScope-SSE": "enable"}
 
@@ -45,8 +51,9 @@ def _message(turn: ChatTurn, model: ModelInfo | None, multimodal: bool) -> dict[
         message["content"] = parts
     else:
         message["content"] = turn.content
-    if turn.role == "assistant" and turn.reasoning and model is not None and model.echo_reasoning:
-        message["reasoning_content"] = turn.reasoning
+    reasoning = echoed_reasoning(turn, model)
+    if reasoning is not None:
+        message["reasoning_content"] = reasoning
     return message
 
 
@@ -67,22 +74,18 @@ def build_body(request: ChatRequest) -> dict[str, Any]:
     }
 
 
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
 def parse_usage(usage: dict[str, Any]) -> Usage:
     """Return our Usage for a DashScope ``usage`` object."""
     output_details = usage.get("output_tokens_details") or {}
     prompt_details = usage.get("prompt_tokens_details") or usage.get("input_tokens_details") or {}
-    input_tokens = _int(usage.get("input_tokens"))
-    output_tokens = _int(usage.get("output_tokens"))
+    input_tokens = as_int(usage.get("input_tokens"))
+    output_tokens = as_int(usage.get("output_tokens"))
     return Usage(
         input_tokens=input_tokens,
         output_tokens=output_tokens,
-        reasoning_tokens=_int(output_details.get("reasoning_tokens")),
-        cached_tokens=_int(prompt_details.get("cached_tokens")),
-        total_tokens=_int(usage.get("total_tokens")) or input_tokens + output_tokens,
+        reasoning_tokens=as_int(output_details.get("reasoning_tokens")),
+        cached_tokens=as_int(prompt_details.get("cached_tokens")),
+        total_tokens=as_int(usage.get("total_tokens")) or input_tokens + output_tokens,
     )
 
 
@@ -136,15 +139,14 @@ class DashScopeStreamParser:
             message = choices[0].get("message") or {}
             reasoning = message.get("reasoning_content")
             content = _text(message.get("content"))
-            finish_reason = choices[0].get("finish_reason")
+            reason = choices[0].get("finish_reason")
         else:  # result_format "text"
             reasoning, content = None, _text(output.get("text"))
-            finish_reason = output.get("finish_reason")
+            reason = output.get("finish_reason")
         events: list[StreamEvent] = []
         if isinstance(reasoning, str) and reasoning:
             events.append(StreamEvent("reasoning", text=reasoning, request_id=self.request_id))
         if content:
             events.append(StreamEvent("content", text=content, request_id=self.request_id))
-        if isinstance(finish_reason, str) and finish_reason and finish_reason != "null":
-            self.finish_reason = finish_reason
+        self.finish_reason = finish_reason(reason) or self.finish_reason
         return events

@@ -15,7 +15,13 @@ from chat.upstream.catalog import ModelInfo, get_model
 from chat.upstream.errors import ProtocolError, error_from_payload
 from chat.upstream.events import StreamEvent, Usage
 from chat.upstream.request import ChatRequest, ChatTurn
-from chat.upstream.wire import check_images, thinking_fields
+from chat.upstream.wire import (
+    as_int,
+    check_images,
+    echoed_reasoning,
+    finish_reason,
+    thinking_fields,
+)
 
 
 def _message(turn: ChatTurn, model: ModelInfo | None) -> dict[str, Any]:
@@ -28,8 +34,9 @@ def _message(turn: ChatTurn, model: ModelInfo | None) -> dict[str, Any]:
         message["content"] = parts
     else:
         message["content"] = turn.content
-    if turn.role == "assistant" and turn.reasoning and model is not None and model.echo_reasoning:
-        message["reasoning_content"] = turn.reasoning
+    reasoning = echoed_reasoning(turn, model)
+    if reasoning is not None:
+        message["reasoning_content"] = reasoning
     return message
 
 
@@ -47,22 +54,18 @@ def build_body(request: ChatRequest) -> dict[str, Any]:
     return body
 
 
-def _int(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
 def parse_usage(usage: dict[str, Any]) -> Usage:
     """Return our Usage for an OpenAI-style ``usage`` object."""
     completion_details = usage.get("completion_tokens_details") or {}
     prompt_details = usage.get("prompt_tokens_details") or {}
-    input_tokens = _int(usage.get("prompt_tokens"))
-    output_tokens = _int(usage.get("completion_tokens"))
+    input_tokens = as_int(usage.get("prompt_tokens"))
+    output_tokens = as_int(usage.get("completion_tokens"))
     return Usage(
         input_tokens=input_tokens,
         output_tokens=output_tokens,
-        reasoning_tokens=_int(completion_details.get("reasoning_tokens")),
-        cached_tokens=_int(prompt_details.get("cached_tokens")),
-        total_tokens=_int(usage.get("total_tokens")) or input_tokens + output_tokens,
+        reasoning_tokens=as_int(completion_details.get("reasoning_tokens")),
+        cached_tokens=as_int(prompt_details.get("cached_tokens")),
+        total_tokens=as_int(usage.get("total_tokens")) or input_tokens + output_tokens,
     )
 
 
@@ -111,7 +114,5 @@ class OpenAIStreamParser:
         content = delta.get("content")
         if isinstance(content, str) and content:
             events.append(StreamEvent("content", text=content, request_id=self.request_id))
-        finish_reason = choice.get("finish_reason")
-        if isinstance(finish_reason, str) and finish_reason and finish_reason != "null":
-            self.finish_reason = finish_reason
+        self.finish_reason = finish_reason(choice.get("finish_reason")) or self.finish_reason
         return events

@@ -47,6 +47,10 @@ class UpstreamConfig:
     max_retries: int = 3  # only before the first byte of a stream
     retry_backoff: float = 0.5  # base seconds, exponential with jitter
 
+    def __post_init__(self) -> None:
+        if self.protocol not in ("openai", "dashscope"):
+            raise ValueError(f"protocol must be 'openai' or 'dashscope', not {self.protocol!r}")
+
     def __repr__(self) -> str:
         # The default dataclass repr would print the API key into logs and tracebacks.
         return (

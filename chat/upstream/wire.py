@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chat.upstream.catalog import InvalidRequest, ModelInfo
-from chat.upstream.request import ChatRequest
+from chat.upstream.request import ChatRequest, ChatTurn
 
 
 def check_images(request: ChatRequest, model: ModelInfo | None) -> None:
@@ -29,3 +29,20 @@ def thinking_fields(request: ChatRequest, model: ModelInfo | None) -> dict[str, 
     if request.thinking_budget is not None:
         fields["thinking_budget"] = request.thinking_budget
     return fields
+
+
+def echoed_reasoning(turn: ChatTurn, model: ModelInfo | None) -> str | None:
+    """Return the reasoning to send back with an assistant turn, if the model wants it."""
+    if turn.role == "assistant" and turn.reasoning and model is not None and model.echo_reasoning:
+        return turn.reasoning
+    return None
+
+
+def as_int(value: Any) -> int:
+    """Return a JSON token count as an int (0 when missing or not a number)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def finish_reason(value: Any) -> str | None:
+    """Return a choice's finish reason, or None while it runs (null, "" or "null")."""
+    return value if isinstance(value, str) and value and value != "null" else None

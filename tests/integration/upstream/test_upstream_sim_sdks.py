@@ -99,6 +99,21 @@ def test_openai_sdk_maps_a_429(upstream_sim: SimulatorThread) -> None:
         openai_sdk_stream(upstream_sim.base_url, f"{prompt()} {directive(fault=429)}")
 
 
+def generation_call(text: str, **extra: Any) -> list[Any]:
+    """Stream ``text`` from qwen-plus with the DashScope SDK, as the seeds' samples do."""
+    return list(
+        Generation.call(
+            api_key=API_KEY,
+            model="qwen-plus",
+            messages=[{"role": "user", "content": text}],
+            result_format="message",
+            stream=True,
+            incremental_output=True,
+            **extra,
+        )
+    )
+
+
 def dashscope_fold(responses: Any) -> tuple[str, str, dict[str, Any]]:
     """Fold SDK responses as the seeds' sample code does (DIGEST.md §3.6)."""
     reasoning, answer, usage = "", "", {}
@@ -123,16 +138,7 @@ async def test_dashscope_generation_reads_what_our_client_reads(
 ) -> None:
     text = prompt()
 
-    responses = Generation.call(
-        api_key=API_KEY,
-        model="qwen-plus",
-        messages=[{"role": "user", "content": text}],
-        result_format="message",
-        stream=True,
-        incremental_output=True,
-        enable_thinking=True,
-    )
-    reasoning, answer, usage = dashscope_fold(responses)
+    reasoning, answer, usage = dashscope_fold(generation_call(text, enable_thinking=True))
     ours = await run(
         upstream_sim.base_url,
         "dashscope",
@@ -182,18 +188,10 @@ async def test_dashscope_multimodal_reads_what_our_client_reads(
 def test_dashscope_sdk_reports_an_in_stream_error(
     upstream_sim: SimulatorThread, dashscope_at_sim: None
 ) -> None:
-    responses = list(
-        Generation.call(
-            api_key=API_KEY,
-            model="qwen-plus",
-            messages=[{"role": "user", "content": f"{prompt()} {directive(fault='stream_error')}"}],
-            result_format="message",
-            stream=True,
-            incremental_output=True,
-        )
-    )
+    responses = generation_call(f"{prompt()} {directive(fault='stream_error', after=3)}")
 
     last = responses[-1]
+    assert [r.status_code for r in responses[:-1]] == [200] * 3
     assert last.status_code == 400
     assert last.code == "DataInspectionFailed"
 
@@ -204,16 +202,7 @@ async def test_dashscope_sdk_and_our_client_read_the_same_error_body(
 ) -> None:
     text = f"{prompt()} {directive(fault='error_body')}"
 
-    responses = list(
-        Generation.call(
-            api_key=API_KEY,
-            model="qwen-plus",
-            messages=[{"role": "user", "content": text}],
-            result_format="message",
-            stream=True,
-            incremental_output=True,
-        )
-    )
+    responses = generation_call(text)
     ours = await run(
         upstream_sim.base_url, "dashscope", ChatRequest("qwen-plus", (ChatTurn("user", text),))
     )

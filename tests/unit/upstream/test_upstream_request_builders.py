@@ -196,3 +196,8 @@ def test_config_repr_hides_the_api_key() -> None:
     config = UpstreamConfig("https://x", "sk-secret-value")
 
     assert "sk-secret-value" not in repr(config)
+
+
+def test_config_refuses_an_unknown_protocol() -> None:
+    with pytest.raises(ValueError, match="protocol"):
+        UpstreamConfig("https://x", "sk-1", protocol="DashScope")  # type: ignore[arg-type]
