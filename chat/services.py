@@ -15,6 +15,7 @@ from accounts.models import User
 from . import realtime
 from .errors import BadRequest, Conflict, NotFound
 from .models import Conversation, Message
+from .quota import check_quota
 from .serializers import status_event
 from .upstream.catalog import InvalidRequest, ModelInfo, get_model, resolve_thinking
 
@@ -123,6 +124,7 @@ def send_message(
     thinking_budget: int | None = None,
 ) -> SentMessage:
     """Store the user's message and a pending reply, and queue the reply after commit."""
+    check_quota(user)
     conversation = access_conversation(user, conversation_id)
     if not content.strip():
         raise BadRequest("The message is empty.", code="required", field="content")
@@ -174,6 +176,7 @@ def create_pending_reply(
 
 def regenerate_message(user: User, message_id: uuid.UUID) -> Message:
     """Add a new version of an assistant reply; it becomes the version on screen."""
+    check_quota(user)
     original = access_message(user, message_id)
     if original.role != Message.Role.ASSISTANT or original.reply_to_id is None:
         raise BadRequest("Only assistant replies can be regenerated.", code="not_assistant")

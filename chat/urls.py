@@ -1,10 +1,11 @@
 from django.urls import path
 
-from . import api, share_views, views
+from . import api, api_me, share_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("api/models/", api.models_view),
+    path("api/me/", api_me.me_view),
     path("api/conversations/", api.conversations_view),
     path("api/conversations/<uuid:conversation_id>/", api.conversation_view),
     path("api/conversations/<uuid:conversation_id>/messages/", api.send_message_view),

@@ -1,11 +1,14 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from chat import health
+from chat import health, spend_views
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("accounts/", include("accounts.urls")),
+    # Before admin.site.urls, whose catch-all would answer these with a 404.
+    path("admin/spend/", spend_views.spend_report_view, name="admin-spend"),
+    path("admin/spend.csv", spend_views.spend_csv_view, name="admin-spend-csv"),
     path("admin/", admin.site.urls),
     path("", include("chat.urls")),
 ]

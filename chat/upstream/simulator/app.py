@@ -42,6 +42,7 @@ _HTTP_FAULTS = {
     "error_body": INPUT_INSPECTION,
 }
 LOG_SIZE = 200
+MAX_LOGGED_STRING = 4096
 _POLL = 0.05  # how often a long pause checks whether the client has gone
 
 
@@ -117,7 +118,7 @@ class Simulator:
             "method": request.method,
             "path": request.path,
             "headers": headers,
-            "body": body,
+            "body": _clip(body),
             "status": None,
             "outcome": "pending",
             "pieces_sent": 0,
@@ -184,6 +185,17 @@ class Simulator:
         fmt = _format(plan)
         payload = fmt.whole(script.reasoning_text, script.answer_text, tally)
         await responder.send_json(200, payload)
+
+
+def _clip(value: Any) -> Any:
+    """Return ``value`` with long strings (base64 images) shortened, to bound the log."""
+    if isinstance(value, str) and len(value) > MAX_LOGGED_STRING:
+        return f"{value[:256]}…[{len(value)} chars]"
+    if isinstance(value, list):
+        return [_clip(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _clip(item) for key, item in value.items()}
+    return value
 
 
 def _format(plan: Plan) -> OpenAIFormat | DashScopeFormat:
