@@ -9,7 +9,8 @@ Endpoints (all need ``Authorization: Bearer <anything non-empty>``):
   vision models (Qwen3-VL, QVQ, Qwen3.5), ``message.content`` as a list.
 * ``GET /_sim/health``; ``GET /_sim/requests`` (the last 200 requests: path, headers
   with Authorization redacted, body, status, outcome — ``completed``,
-  ``client_disconnected``, ``error:<code>``, ``fault:<name>`` — and pieces_sent);
+  ``client_disconnected``, ``error:<code>``, ``fault:<name>`` — and pieces_sent;
+  strings over 4096 characters, such as base64 images, are shortened);
   ``DELETE /_sim/requests`` clears that log and the ``times=`` counters.
 
 Requests are validated against the catalog like the real service: unknown model,
