@@ -254,3 +254,16 @@ def test_cli_prints_its_url_and_serves() -> None:
         assert process.wait(10) == 0
         if process.stdout is not None:
             process.stdout.close()
+
+
+def test_request_log_shortens_huge_images(upstream_sim: SimulatorThread) -> None:
+    image = "data:image/png;base64," + "A" * 100_000
+    marker = uuid.uuid4().hex
+    content = [{"image": image}, {"text": marker}]
+
+    post(upstream_sim.base_url, DASHSCOPE_MULTIMODAL_PATH, ds_body("qwen3-vl-plus", content), SSE)
+
+    logged = [r for r in sim_requests(upstream_sim.base_url) if marker in json.dumps(r["body"])]
+    shown = logged[0]["body"]["input"]["messages"][0]["content"][0]["image"]
+    assert shown.startswith("data:image/png;base64,AAA")
+    assert shown.endswith("…[100022 chars]")
