@@ -4,6 +4,7 @@ from . import api, api_me, share_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("c/<uuid:conversation_id>/", views.conversation_page, name="conversation"),
     path("api/models/", api.models_view),
     path("api/me/", api_me.me_view),
     path("api/conversations/", api.conversations_view),

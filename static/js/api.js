@@ -1,0 +1,66 @@
+// The JSON API of CONTRACT.md §3, with the CSRF header on unsafe methods.
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    const error = body?.error ?? {};
+    super(error.message || `The server answered ${status}.`);
+    this.status = status;
+    this.code = error.code || "http_error";
+    this.field = error.field || null;
+  }
+}
+
+function csrfToken() {
+  for (const part of document.cookie.split(";")) {
+    const [name, ...rest] = part.trim().split("=");
+    if (name === "csrftoken") return decodeURIComponent(rest.join("="));
+  }
+  return "";
+}
+
+export async function request(method, path, body) {
+  const headers = { Accept: "application/json" };
+  const init = { method, headers, credentials: "same-origin" };
+  if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
+  if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  let response;
+  try {
+    response = await fetch(path, init);
+  } catch {
+    throw new ApiError(0, { error: { message: "Cannot reach the server. Check your connection." } });
+  }
+  if (response.status === 401) {
+    window.location.assign(`/accounts/login/?next=${encodeURIComponent(window.location.pathname)}`);
+  }
+  if (response.status === 204) return null;
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  if (!response.ok) throw new ApiError(response.status, data);
+  return data;
+}
+
+const id = (value) => encodeURIComponent(value);
+
+export const api = {
+  models: () => request("GET", "/api/models/"),
+  conversations: (query = "") =>
+    request("GET", `/api/conversations/${query ? `?q=${encodeURIComponent(query)}` : ""}`),
+  createConversation: (title) => request("POST", "/api/conversations/", title ? { title } : {}),
+  conversation: (conversationId) => request("GET", `/api/conversations/${id(conversationId)}/`),
+  rename: (conversationId, title) =>
+    request("PATCH", `/api/conversations/${id(conversationId)}/`, { title }),
+  deleteConversation: (conversationId) =>
+    request("DELETE", `/api/conversations/${id(conversationId)}/`),
+  send: (conversationId, body) =>
+    request("POST", `/api/conversations/${id(conversationId)}/messages/`, body),
+  stop: (messageId) => request("POST", `/api/messages/${id(messageId)}/stop/`),
+  regenerate: (messageId) => request("POST", `/api/messages/${id(messageId)}/regenerate/`),
+  selectVersion: (messageId) => request("POST", `/api/messages/${id(messageId)}/select/`),
+};

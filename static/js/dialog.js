@@ -1,0 +1,16 @@
+// A confirm dialog on <dialog> (window.confirm blocks the page and looks foreign).
+
+export function confirmDialog({ title, text, confirmLabel = "Delete" }) {
+  const dialog = document.querySelector("[data-confirm-dialog]");
+  dialog.querySelector("[data-confirm-title]").textContent = title;
+  dialog.querySelector("[data-confirm-text]").textContent = text;
+  dialog.querySelector("[data-confirm-ok]").textContent = confirmLabel;
+  dialog.returnValue = "";
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "confirm"), {
+      once: true,
+    });
+    dialog.showModal();
+    dialog.querySelector("[value=cancel]").focus();
+  });
+}

@@ -1,0 +1,319 @@
+// One message on screen. Assistant messages follow their stream: reasoning goes to
+// the thinking pane as plain text, the answer is re-rendered as markdown at most
+// every RENDER_INTERVAL_MS, in an animation frame.
+
+import { copyText } from "./clipboard.js";
+import { formatCost, formatDateTime, formatInt, formatSeconds, parseTime } from "./format.js";
+import { icon, iconButton } from "./icons.js";
+import { patchMarkdown } from "./render.js";
+import { ThinkingPane, thinkingLabel } from "./thinking.js";
+
+export const FINISHED = new Set(["complete", "cancelled", "failed", "interrupted"]);
+const RENDER_INTERVAL_MS = 60;
+
+function element(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function flash(button, ok) {
+  button.classList.add(ok ? "is-done" : "is-failed");
+  button.replaceChildren(icon(ok ? "check" : "alert"));
+  window.setTimeout(() => {
+    button.classList.remove("is-done", "is-failed");
+    button.replaceChildren(icon("copy"));
+  }, 1500);
+}
+
+function copyButton(getText, label) {
+  const button = iconButton("copy", label);
+  button.addEventListener("click", async () => flash(button, await copyText(getText())));
+  return button;
+}
+
+export class UserMessageView {
+  constructor(message) {
+    this.message = message;
+    this.root = element("article", "message user");
+    this.root.dataset.testid = "message";
+    this.root.dataset.role = "user";
+    this.root.dataset.status = message.status;
+    this.root.dataset.messageId = message.id;
+    this.root.setAttribute("aria-label", "You said");
+    const bubble = element("div", "bubble", message.content);
+    const actions = element("div", "message-actions");
+    actions.append(copyButton(() => this.message.content, "Copy message"));
+    this.root.append(bubble, actions);
+  }
+}
+
+export class AssistantMessageView {
+  // `hooks`: modelLabel(id), onRegenerate(view), onVersion(view, step), onChange(view).
+  constructor(message, hooks) {
+    this.message = message;
+    this.hooks = hooks;
+    const finished = FINISHED.has(message.status);
+    if (!finished) {
+      // Its text arrives again from seq 1: show nothing of the stored snapshot.
+      message.reasoning = "";
+      message.content = "";
+    }
+    this.live = {
+      thinkStart: null,
+      answerStart: null,
+      finished,
+      finishedAt: null,
+      isThinking: false,
+    };
+    if (!finished) {
+      this.live.thinkStart = parseTime(message.timings?.first_token_at);
+      this.live.answerStart = parseTime(message.timings?.answer_started_at);
+    }
+    this.build();
+    this.renderAll();
+  }
+
+  build() {
+    const m = this.message;
+    this.root = element("article", "message assistant");
+    this.root.dataset.testid = "message";
+    this.root.dataset.role = "assistant";
+    this.root.dataset.messageId = m.id;
+    this.root.setAttribute("aria-label", `${this.hooks.modelLabel(m.model)} replied`);
+    const head = element("div", "message-head");
+    const avatar = element("span", "assistant-avatar");
+    avatar.setAttribute("aria-hidden", "true");
+    this.modelName = element("span", "model-name", this.hooks.modelLabel(m.model));
+    head.append(avatar, this.modelName);
+    this.thinkingSlot = element("div", "thinking-slot");
+    this.typing = element("div", "typing");
+    this.typing.setAttribute("role", "status");
+    this.typing.setAttribute("aria-label", "Waiting for the reply");
+    this.typing.append(element("span"), element("span"), element("span"));
+    this.answer = element("div", "answer markdown");
+    this.answer.dataset.testid = "answer";
+    this.notice = element("div", "notice");
+    this.notice.hidden = true;
+    this.footer = this.buildFooter();
+    this.root.append(head, this.thinkingSlot, this.typing, this.answer, this.notice, this.footer);
+  }
+
+  buildFooter() {
+    const footer = element("footer", "message-foot");
+    this.versions = element("div", "versions");
+    this.versions.hidden = true;
+    this.prevButton = iconButton("chevronLeft", "Previous version", { className: "icon-btn small" });
+    this.nextButton = iconButton("chevronRight", "Next version", { className: "icon-btn small" });
+    this.versionLabel = element("span", "version-label");
+    this.prevButton.addEventListener("click", () => this.hooks.onVersion(this, -1));
+    this.nextButton.addEventListener("click", () => this.hooks.onVersion(this, 1));
+    this.versions.append(this.prevButton, this.versionLabel, this.nextButton);
+    this.actions = element("div", "message-actions");
+    this.copyButton = copyButton(() => this.message.content, "Copy answer");
+    this.regenerateButton = iconButton("regenerate", "Regenerate this reply");
+    this.regenerateButton.addEventListener("click", () => this.hooks.onRegenerate(this));
+    this.actions.append(this.copyButton, this.regenerateButton);
+    this.statusBadge = element("span", "status-badge");
+    this.statusBadge.hidden = true;
+    this.meta = element("span", "message-meta");
+    footer.append(this.versions, this.actions, this.statusBadge, this.meta);
+    return footer;
+  }
+
+  get id() {
+    return this.message.id;
+  }
+
+  get isFinished() {
+    return this.live.finished;
+  }
+
+  setVersions(index, count) {
+    this.versions.hidden = count < 2;
+    this.versionLabel.textContent = `${index + 1} / ${count}`;
+    this.versionLabel.setAttribute("aria-label", `Version ${index + 1} of ${count}`);
+    this.prevButton.disabled = index === 0;
+    this.nextButton.disabled = index === count - 1;
+  }
+
+  // --- stream events -------------------------------------------------------------------
+
+  apply(event) {
+    if (event.type === "delta") this.applyDelta(event);
+    else if (event.type === "status") this.applyStatus(event);
+  }
+
+  applyDelta({ reasoning, content }) {
+    const m = this.message;
+    if (m.status === "pending") m.status = "streaming";
+    const now = Date.now();
+    if (reasoning) {
+      if (this.live.thinkStart === null) this.live.thinkStart = now;
+      m.reasoning += reasoning;
+      this.ensurePane().append(reasoning);
+    }
+    if (content) {
+      if (this.live.answerStart === null) this.live.answerStart = now;
+      m.content += content;
+      this.scheduleAnswer();
+    }
+    this.renderState();
+  }
+
+  applyStatus(event) {
+    const m = this.message;
+    m.status = event.status;
+    if (!FINISHED.has(event.status)) {
+      this.renderState();
+      return;
+    }
+    m.finish_reason = event.finish_reason ?? m.finish_reason;
+    m.usage = event.usage ?? m.usage;
+    m.error = event.error ?? null;
+    m.cost = event.cost ?? null;
+    if (event.timings) m.timings = { ...m.timings, ...event.timings };
+    this.live.finished = true;
+    this.live.finishedAt = Date.now();
+    this.renderAnswerNow();
+    this.renderState();
+  }
+
+  // --- rendering -------------------------------------------------------------------------
+
+  ensurePane() {
+    if (!this.pane) {
+      this.pane = new ThinkingPane();
+      this.pane.setText(this.message.reasoning);
+      this.thinkingSlot.append(this.pane.details);
+    }
+    return this.pane;
+  }
+
+  scheduleAnswer() {
+    if (this.renderTimer !== undefined) return;
+    const wait = Math.max(0, RENDER_INTERVAL_MS - (performance.now() - (this.lastRender ?? 0)));
+    this.renderTimer = window.setTimeout(() => {
+      window.requestAnimationFrame(() => {
+        this.renderTimer = undefined;
+        this.renderAnswerNow();
+      });
+    }, wait);
+  }
+
+  renderAnswerNow() {
+    if (this.renderTimer !== undefined) {
+      window.clearTimeout(this.renderTimer);
+      this.renderTimer = undefined;
+    }
+    this.lastRender = performance.now();
+    if (this.renderedContent === this.message.content) return;
+    this.renderedContent = this.message.content;
+    patchMarkdown(this.answer, this.message.content);
+    this.hooks.onChange(this);
+  }
+
+  renderAll() {
+    if (this.message.reasoning) this.ensurePane();
+    this.renderAnswerNow();
+    this.renderState();
+  }
+
+  // Status, thinking phase, notices and footer from the current message state.
+  renderState() {
+    const m = this.message;
+    const live = this.live;
+    this.root.dataset.status = m.status;
+    live.isThinking = !live.finished && !m.content && Boolean(m.reasoning);
+    this.typing.hidden = live.finished || Boolean(m.reasoning) || Boolean(m.content);
+    this.root.classList.toggle("is-streaming", !live.finished);
+    if (this.pane) {
+      this.pane.setPhase(live.isThinking);
+      this.tick();
+    }
+    this.renderNotice();
+    this.renderFooter();
+    this.hooks.onChange(this);
+  }
+
+  // Refresh the live counter; the app calls this a few times a second.
+  tick(now = Date.now()) {
+    if (this.pane) this.pane.setLabel(thinkingLabel(this.message, this.live, now));
+  }
+
+  renderNotice() {
+    const m = this.message;
+    const notice = this.notice;
+    notice.replaceChildren();
+    notice.className = "notice";
+    notice.removeAttribute("role");
+    let text = "";
+    let action = null;
+    if (m.status === "failed") {
+      notice.classList.add("notice-failed");
+      notice.setAttribute("role", "alert");
+      text = m.error?.message || "The reply failed.";
+      action = "Retry";
+    } else if (m.status === "interrupted") {
+      notice.classList.add("notice-interrupted");
+      text = m.error?.message || "This reply was interrupted. The text so far is kept.";
+      action = "Regenerate";
+    } else if (m.status === "complete" && m.finish_reason === "length") {
+      notice.classList.add("notice-info");
+      text = "The reply stopped at the model's output limit.";
+    }
+    notice.hidden = !text;
+    if (!text) return;
+    notice.append(icon("alert"), element("span", "notice-text", text));
+    if (action) {
+      const button = element("button", "btn btn-small", action);
+      button.type = "button";
+      button.addEventListener("click", () => this.hooks.onRegenerate(this));
+      notice.append(button);
+    }
+  }
+
+  renderFooter() {
+    const m = this.message;
+    const finished = this.live.finished;
+    this.footer.classList.toggle("is-finished", finished);
+    this.actions.hidden = !finished;
+    this.regenerateButton.disabled = !finished;
+    this.copyButton.hidden = !m.content;
+    this.statusBadge.hidden = m.status !== "cancelled";
+    this.statusBadge.textContent = m.status === "cancelled" ? "Stopped" : "";
+    const { text, title } = finished ? describeUsage(m, this.hooks.modelLabel(m.model)) : {};
+    this.meta.textContent = text ?? "";
+    if (title) this.meta.title = title;
+    else this.meta.removeAttribute("title");
+  }
+}
+
+// The footer's short line and its tooltip with every number.
+function describeUsage(m, modelLabel) {
+  const u = m.usage ?? {};
+  const t = m.timings ?? {};
+  const approx = u.estimated ? "~" : "";
+  const created = parseTime(t.created_at);
+  const completed = parseTime(t.completed_at);
+  const firstToken = parseTime(t.first_token_at);
+  const parts = [];
+  if (u.total_tokens) parts.push(`${approx}${formatInt(u.output_tokens)} tokens`);
+  if (created !== null && completed !== null) parts.push(formatSeconds(completed - created));
+  const cost = formatCost(m.cost, m.cost_currency);
+  if (cost) parts.push(cost);
+  const lines = [
+    `Model: ${modelLabel}`,
+    `Input tokens: ${formatInt(u.input_tokens)}${u.cached_tokens ? ` (${formatInt(u.cached_tokens)} cached)` : ""}`,
+    `Output tokens: ${formatInt(u.output_tokens)}${u.reasoning_tokens ? ` (${formatInt(u.reasoning_tokens)} reasoning)` : ""}`,
+    `Total tokens: ${formatInt(u.total_tokens)}${u.estimated ? " (estimated)" : ""}`,
+  ];
+  if (firstToken !== null && created !== null)
+    lines.push(`First token after ${formatSeconds(firstToken - created)}`);
+  if (completed !== null && created !== null)
+    lines.push(`Total time ${formatSeconds(completed - created)}`);
+  lines.push(cost ? `Cost: ${cost}` : "Cost: not priced");
+  if (t.created_at) lines.push(formatDateTime(t.created_at));
+  return { text: parts.join(" · "), title: lines.join("\n") };
+}

@@ -1,0 +1,212 @@
+// The conversation list: search, newest first grouped by day, rename in place,
+// delete after confirming; on narrow screens it slides in behind a menu button.
+
+import { dateGroup } from "./format.js";
+import { iconButton } from "./icons.js";
+
+const NARROW = window.matchMedia("(max-width: 860px)");
+const SEARCH_DELAY_MS = 200;
+
+export class Sidebar {
+  // hooks: search(query) -> Promise<list>, open(id), rename(id, title), remove(id, title)
+  constructor(root, hooks) {
+    this.root = root;
+    this.hooks = hooks;
+    this.app = root.closest("[data-app]");
+    this.nav = root.querySelector("[data-conversation-list]");
+    this.search = root.querySelector("[data-testid=search]");
+    this.scrim = document.querySelector(".scrim");
+    this.menuButton = document.querySelector("[data-action=toggle-sidebar]");
+    this.items = [];
+    this.activeId = null;
+    this.query = "";
+    this.bind();
+    this.syncNarrow();
+  }
+
+  bind() {
+    this.search.addEventListener("input", () => {
+      window.clearTimeout(this.searchTimer);
+      this.searchTimer = window.setTimeout(() => this.runSearch(), SEARCH_DELAY_MS);
+    });
+    this.search.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && this.search.value) {
+        event.stopPropagation();
+        this.search.value = "";
+        this.runSearch();
+      }
+    });
+    this.nav.addEventListener("click", (event) => {
+      const link = event.target.closest("a[data-conversation-link]");
+      if (!link || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey) return;
+      event.preventDefault();
+      this.hooks.open(link.closest("[data-conversation-id]").dataset.conversationId);
+    });
+    this.menuButton.addEventListener("click", () => this.setOpen(!this.isOpen()));
+    for (const closer of document.querySelectorAll("[data-action=close-sidebar]")) {
+      closer.addEventListener("click", () => this.setOpen(false));
+    }
+    this.root.addEventListener("keydown", (event) => {
+      if (event.key === "Escape" && NARROW.matches && this.isOpen()) {
+        this.setOpen(false);
+        this.menuButton.focus();
+      }
+    });
+    NARROW.addEventListener("change", () => this.syncNarrow());
+  }
+
+  isOpen() {
+    return this.app.classList.contains("sidebar-open");
+  }
+
+  setOpen(open) {
+    this.app.classList.toggle("sidebar-open", open);
+    this.menuButton.setAttribute("aria-expanded", String(open));
+    this.scrim.hidden = !open;
+    this.syncNarrow();
+    if (open) this.search.focus();
+  }
+
+  closeIfNarrow() {
+    if (NARROW.matches && this.isOpen()) this.setOpen(false);
+  }
+
+  // On narrow screens a closed sidebar is off-screen: keep it out of the tab order.
+  syncNarrow() {
+    this.root.inert = NARROW.matches && !this.isOpen();
+    if (!NARROW.matches) this.scrim.hidden = true;
+  }
+
+  async runSearch() {
+    this.query = this.search.value.trim();
+    try {
+      const items = await this.hooks.search(this.query);
+      if (this.search.value.trim() === this.query) this.setItems(items);
+    } catch {
+      // The app reports API errors; keep the current list.
+    }
+  }
+
+  async reload() {
+    await this.runSearch();
+  }
+
+  setItems(items) {
+    this.items = items;
+    this.render();
+  }
+
+  setActive(id) {
+    this.activeId = id;
+    for (const item of this.nav.querySelectorAll("[data-conversation-id]")) {
+      const active = item.dataset.conversationId === id;
+      item.classList.toggle("is-active", active);
+      const link = item.querySelector("a");
+      if (link && active) link.setAttribute("aria-current", "page");
+      else link?.removeAttribute("aria-current");
+    }
+  }
+
+  // Show a conversation's new title (or a new conversation) without a round trip.
+  upsert(summary) {
+    const index = this.items.findIndex((item) => item.id === summary.id);
+    if (index >= 0) this.items.splice(index, 1);
+    if (!this.query) this.items.unshift(summary);
+    this.render();
+  }
+
+  removeItem(id) {
+    this.items = this.items.filter((item) => item.id !== id);
+    this.render();
+  }
+
+  render() {
+    const nodes = [];
+    if (!this.items.length) {
+      const empty = document.createElement("p");
+      empty.className = "conversation-empty";
+      empty.textContent = this.query ? `No chats match “${this.query}”.` : "No chats yet.";
+      nodes.push(empty);
+    }
+    let list = null;
+    let group = null;
+    for (const item of this.items) {
+      const heading = this.query ? "Results" : dateGroup(item.updated_at);
+      if (heading !== group) {
+        group = heading;
+        const title = document.createElement("h2");
+        title.className = "conversation-group";
+        title.textContent = heading;
+        list = document.createElement("ul");
+        list.className = "conversation-list";
+        list.setAttribute("aria-label", heading);
+        nodes.push(title, list);
+      }
+      list.append(this.renderItem(item));
+    }
+    this.nav.replaceChildren(...nodes);
+  }
+
+  renderItem(item) {
+    const title = item.title || "New chat";
+    const li = document.createElement("li");
+    li.className = "conversation-item";
+    li.dataset.testid = "conversation-item";
+    li.dataset.conversationId = item.id;
+    const link = document.createElement("a");
+    link.href = `/c/${item.id}/`;
+    link.dataset.conversationLink = "";
+    link.textContent = title;
+    link.title = title;
+    if (item.id === this.activeId) {
+      li.classList.add("is-active");
+      link.setAttribute("aria-current", "page");
+    }
+    const actions = document.createElement("div");
+    actions.className = "item-actions";
+    const rename = iconButton("pencil", `Rename “${title}”`, { className: "icon-btn small" });
+    rename.addEventListener("click", () => this.startRename(li, item));
+    const remove = iconButton("trash", `Delete “${title}”`, { className: "icon-btn small" });
+    remove.addEventListener("click", () => this.hooks.remove(item.id, title));
+    actions.append(rename, remove);
+    li.append(link, actions);
+    return li;
+  }
+
+  startRename(li, item) {
+    const link = li.querySelector("a");
+    const input = document.createElement("input");
+    input.className = "rename-input";
+    input.value = item.title;
+    input.maxLength = 200;
+    input.setAttribute("aria-label", "New title");
+    li.classList.add("is-renaming");
+    link.replaceWith(input);
+    input.focus();
+    input.select();
+    let done = false;
+    const finish = async (save) => {
+      if (done) return;
+      done = true;
+      const title = input.value.trim();
+      li.classList.remove("is-renaming");
+      if (save && title && title !== item.title) {
+        item.title = title;
+        await this.hooks.rename(item.id, title);
+      }
+      this.render();
+      this.nav.querySelector(`[data-conversation-id="${item.id}"] a`)?.focus();
+    };
+    input.addEventListener("keydown", (event) => {
+      if (event.key === "Enter") {
+        event.preventDefault();
+        finish(true);
+      } else if (event.key === "Escape") {
+        event.preventDefault();
+        event.stopPropagation();
+        finish(false);
+      }
+    });
+    input.addEventListener("blur", () => finish(true));
+  }
+}

@@ -1,0 +1,117 @@
+// The websocket of CONTRACT.md §4: one per open conversation, resuming every
+// unfinished reply from the last seq it has after each (re)connect.
+
+const FINISHED = new Set(["complete", "cancelled", "failed", "interrupted"]);
+const MAX_BACKOFF_MS = 15000;
+
+export class ConversationSocket {
+  // onEvent(event) gets each delta/status once, in seq order per message;
+  // onUnknownMessage(id) hears of a reply this page does not show (another tab).
+  constructor(conversationId, { onEvent, onUnknownMessage, onConnectionChange }) {
+    this.conversationId = conversationId;
+    this.onEvent = onEvent;
+    this.onUnknownMessage = onUnknownMessage ?? (() => {});
+    this.onConnectionChange = onConnectionChange ?? (() => {});
+    this.lastSeq = new Map(); // message id -> last seq handed to onEvent
+    this.finished = new Set();
+    this.resyncFrom = new Map(); // message id -> after_seq of a pending gap resume
+    this.attempts = 0;
+    this.closed = false;
+    this.ws = null;
+    this.openWaiters = [];
+    this.connect();
+  }
+
+  get isOpen() {
+    return this.ws?.readyState === WebSocket.OPEN;
+  }
+
+  connect() {
+    const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+    const url = `${scheme}//${window.location.host}/ws/conversations/${this.conversationId}/`;
+    const ws = new WebSocket(url);
+    this.ws = ws;
+    ws.addEventListener("open", () => {
+      this.attempts = 0;
+      this.resyncFrom.clear();
+      this.onConnectionChange(true);
+      for (const [messageId, seq] of this.lastSeq) {
+        if (!this.finished.has(messageId)) this.sendResume(messageId, seq);
+      }
+      for (const resolve of this.openWaiters.splice(0)) resolve(true);
+    });
+    ws.addEventListener("message", (event) => this.receive(event.data));
+    ws.addEventListener("close", () => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      this.onConnectionChange(false);
+      if (!this.closed) this.scheduleReconnect();
+    });
+  }
+
+  scheduleReconnect() {
+    const base = Math.min(MAX_BACKOFF_MS, 500 * 2 ** this.attempts);
+    this.attempts += 1;
+    const delay = base / 2 + Math.random() * (base / 2);
+    this.reconnectTimer = window.setTimeout(() => {
+      if (!this.closed) this.connect();
+    }, delay);
+  }
+
+  // Resolve true once the socket is open, or false after `timeoutMs`.
+  ready(timeoutMs = 3000) {
+    if (this.isOpen) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      this.openWaiters.push(resolve);
+      window.setTimeout(() => resolve(false), timeoutMs);
+    });
+  }
+
+  // Follow a reply: replay everything after `afterSeq`, then live events.
+  track(messageId, afterSeq = 0) {
+    if (this.lastSeq.has(messageId)) return;
+    this.lastSeq.set(messageId, afterSeq);
+    if (this.isOpen) this.sendResume(messageId, afterSeq);
+  }
+
+  sendResume(messageId, afterSeq) {
+    this.ws.send(JSON.stringify({ type: "resume", message_id: messageId, after_seq: afterSeq }));
+  }
+
+  receive(data) {
+    let event;
+    try {
+      event = JSON.parse(data);
+    } catch {
+      return;
+    }
+    if (event.type !== "delta" && event.type !== "status") return;
+    const messageId = event.message_id;
+    const last = this.lastSeq.get(messageId);
+    if (last === undefined) {
+      this.onUnknownMessage(messageId);
+      return;
+    }
+    if (event.seq <= last) return; // already seen (a replay overlapping live events)
+    if (event.seq > last + 1) {
+      // A gap: ask for what is missing once; the replay brings this event again.
+      if (this.resyncFrom.get(messageId) !== last && this.isOpen) {
+        this.resyncFrom.set(messageId, last);
+        this.sendResume(messageId, last);
+      }
+      return;
+    }
+    this.lastSeq.set(messageId, event.seq);
+    this.resyncFrom.delete(messageId);
+    if (event.type === "status" && FINISHED.has(event.status)) this.finished.add(messageId);
+    this.onEvent(event);
+  }
+
+  close() {
+    this.closed = true;
+    window.clearTimeout(this.reconnectTimer);
+    for (const resolve of this.openWaiters.splice(0)) resolve(false);
+    this.ws?.close();
+    this.ws = null;
+  }
+}

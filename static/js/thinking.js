@@ -1,0 +1,84 @@
+// The thinking pane: a <details> that is open while the model reasons, with a live
+// "Thinking… 12 s" counter, then closes to "Thought for 12.4 s · 1,532 reasoning tokens".
+
+import { formatInt, formatSeconds, parseTime } from "./format.js";
+import { icon } from "./icons.js";
+
+export class ThinkingPane {
+  constructor() {
+    this.details = document.createElement("details");
+    this.details.className = "thinking";
+    this.details.dataset.testid = "thinking";
+    this.summary = document.createElement("summary");
+    this.label = document.createElement("span");
+    this.label.className = "thinking-label";
+    const mark = document.createElement("span");
+    mark.className = "thinking-mark";
+    mark.append(icon("bulb"));
+    this.summary.append(mark, this.label, icon("chevronDown", "icon thinking-chevron"));
+    this.body = document.createElement("div");
+    this.body.className = "thinking-body";
+    this.text = document.createTextNode("");
+    const inner = document.createElement("div");
+    inner.className = "thinking-text";
+    inner.append(this.text);
+    this.body.append(inner);
+    this.details.append(this.summary, this.body);
+    this.userToggled = false;
+    this.summary.addEventListener("click", () => {
+      this.userToggled = true;
+    });
+  }
+
+  append(text) {
+    const body = this.body;
+    const atBottom = body.scrollTop + body.clientHeight >= body.scrollHeight - 8;
+    this.text.appendData(text);
+    if (atBottom) body.scrollTop = body.scrollHeight;
+  }
+
+  setText(text) {
+    this.text.data = text;
+  }
+
+  // Open while reasoning streams, closed once the answer starts — unless the user chose.
+  setPhase(isThinking) {
+    this.details.classList.toggle("is-live", isThinking);
+    if (!this.userToggled) this.details.open = isThinking;
+  }
+
+  setLabel(text) {
+    if (this.label.textContent !== text) this.label.textContent = text;
+  }
+}
+
+// How long the model reasoned, in ms, from server timings when known, else from what
+// this page saw (`live.thinkStart`, `live.answerStart`, client clock).
+export function thinkingMs(message, live, now = Date.now()) {
+  const timings = message.timings ?? {};
+  const first = parseTime(timings.first_token_at);
+  const answer = parseTime(timings.answer_started_at);
+  if (first !== null && answer !== null) return answer - first;
+  const start = live.thinkStart ?? first;
+  if (start === null) return null;
+  if (live.answerStart !== null) return live.answerStart - start;
+  const completed = parseTime(timings.completed_at);
+  if (live.finished) return (completed ?? live.finishedAt ?? now) - start;
+  return now - start;
+}
+
+export function thinkingLabel(message, live, now = Date.now()) {
+  const elapsed = thinkingMs(message, live, now);
+  if (live.isThinking) {
+    return elapsed === null ? "Thinking…" : `Thinking… ${Math.floor(elapsed / 1000)} s`;
+  }
+  let text = elapsed === null ? "Thought" : `Thought for ${formatSeconds(elapsed)}`;
+  const usage = message.usage ?? {};
+  if (live.finished && usage.reasoning_tokens > 0) {
+    const approx = usage.estimated ? "~" : "";
+    text += ` · ${approx}${formatInt(usage.reasoning_tokens)} reasoning tokens`;
+    if (message.thinking_budget) text += ` of ${formatInt(message.thinking_budget)} budget`;
+  }
+  if (live.finished && !message.content && message.status === "cancelled") text += " · stopped";
+  return text;
+}
