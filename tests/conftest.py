@@ -24,16 +24,22 @@ def admin_user(db):
     return make_user("charlie", is_staff=True, is_superuser=True)
 
 
-@pytest.fixture
-def alice_client(alice, client):
-    client.force_login(alice)
+def logged_in_client(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
     return client
 
 
 @pytest.fixture
-def bob_client(bob, client):
-    client.force_login(bob)
-    return client
+def alice_client(alice):
+    return logged_in_client(alice)
+
+
+@pytest.fixture
+def bob_client(bob):
+    return logged_in_client(bob)
 
 
 @pytest.fixture(scope="session")
