@@ -16,12 +16,13 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from .models import Conversation, Message, ModelPrice
+from .pricing import MICRO
 from .upstream.catalog import MODELS
 
 FINISHED_REPLY = Q(role=Message.Role.ASSISTANT, status__in=Message.FINISHED)
@@ -79,7 +80,8 @@ def cost_text(amount: Decimal | None, currency: str, unpriced: int = 0) -> str:
     """Return a cost as shown in the admin, e.g. "0.001200 USD", "unpriced", "… + 2 unpriced"."""
     if amount is None:
         return "unpriced" if unpriced else "—"
-    text = f"{amount} {currency}".strip()
+    # SQLite sums decimals as floats: back to the micro-unit prices are stored in.
+    text = f"{Decimal(amount).quantize(MICRO)} {currency}".strip()
     return f"{text} + {unpriced} unpriced" if unpriced else text
 
 
@@ -179,6 +181,8 @@ class ConversationAdmin(admin.ModelAdmin):
         extra_context: dict[str, Any] | None = None,
     ) -> HttpResponse:
         """Show the transcript: admins read conversations, they don't edit them."""
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
         conversation = self.get_object(request, unquote(object_id))
         if conversation is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)

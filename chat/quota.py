@@ -76,6 +76,7 @@ def check_quota(user: User) -> None:
     if quota.is_exhausted:
         raise QuotaExceeded(
             f"You have used {quota.used_tokens:,} of your {quota.monthly_tokens:,} tokens "
-            f"this month. Your allowance resets on {quota.resets_at:%d %B %Y} (UTC); "
+            f"this month. Your allowance resets on {quota.resets_at.day} "
+            f"{quota.resets_at:%B %Y} (UTC); "
             "ask an administrator if you need more before then."
         )
