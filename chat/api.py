@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from . import services
-from .errors import BadRequest
+from . import services, uploads
 from .http import get_bool, get_int, get_str, get_uuid_list, json_api, parse_json_object
 from .serializers import conversation_json, conversation_summary_json, message_json
 from .upstream.catalog import MODELS
@@ -61,10 +60,7 @@ def send_message_view(request: HttpRequest, conversation_id: uuid.UUID) -> JsonR
     model = get_str(body, "model", max_length=100)
     enable_thinking = get_bool(body, "enable_thinking")
     thinking_budget = get_int(body, "thinking_budget", minimum=1, maximum=MAX_BUDGET)
-    if get_uuid_list(body, "attachments", max_items=10):
-        raise BadRequest(
-            "Image attachments are not supported yet.", code="unsupported", field="attachments"
-        )
+    attachments = get_uuid_list(body, "attachments", max_items=uploads.MAX_ATTACHMENTS)
     sent = services.send_message(
         request.user,
         conversation_id,
@@ -72,6 +68,7 @@ def send_message_view(request: HttpRequest, conversation_id: uuid.UUID) -> JsonR
         model=model,
         enable_thinking=enable_thinking,
         thinking_budget=thinking_budget,
+        attachments=attachments,
     )
     return JsonResponse(
         {
@@ -101,3 +98,21 @@ def regenerate_message_view(request: HttpRequest, message_id: uuid.UUID) -> Json
 def select_version_view(request: HttpRequest, message_id: uuid.UUID) -> JsonResponse:
     message = services.select_version(request.user, message_id)
     return JsonResponse({"message": message_json(message)})
+
+
+@require_POST
+@json_api
+def upload_view(request: HttpRequest) -> JsonResponse:
+    upload = uploads.store_upload(request.user, request.FILES.get("file"))
+    return JsonResponse(uploads.attachment_json(upload), status=201)
+
+
+@require_GET
+@json_api
+def upload_file_view(request: HttpRequest, upload_id: uuid.UUID) -> FileResponse:
+    upload = uploads.access_upload(request.user, upload_id)
+    response = FileResponse(upload.file.open("rb"), content_type=upload.content_type)
+    response["Content-Disposition"] = "inline"
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -166,3 +166,31 @@ class ShareLink(models.Model):
 
     def is_live(self, now: datetime) -> bool:
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+def upload_path(upload: Upload, filename: str) -> str:
+    # Random names: the path never reveals the owner's file name, nor is it guessable.
+    return f"uploads/{upload.owner_id}/{upload.id.hex}"
+
+
+class Upload(models.Model):
+    """An image a user attached (or is about to attach) to a message. Private to its owner."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="uploads")
+    message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField(upload_to=upload_path)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.content_type} upload {self.id}"

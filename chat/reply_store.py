@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from .models import Message
 from .pricing import compute_cost, price_in_force
+from .uploads import data_url
 from .upstream import ChatRequest, ChatTurn, UpstreamConfig
 from .upstream.catalog import get_model
 from .upstream.events import Usage
@@ -80,7 +81,9 @@ def build_request(reply: Message) -> ChatRequest:
             conversation_id=reply.conversation_id,
             role=Message.Role.USER,
             created_at__lte=question.created_at,
-        ).order_by("created_at")
+        )
+        .order_by("created_at")
+        .prefetch_related("attachments")
     )
     answers = {
         answer.reply_to_id: answer
@@ -90,7 +93,8 @@ def build_request(reply: Message) -> ChatRequest:
     }
     turns: list[ChatTurn] = []
     for message in questions:
-        turns.append(ChatTurn(role="user", content=message.content))
+        images = tuple(data_url(upload) for upload in message.attachments.all())
+        turns.append(ChatTurn(role="user", content=message.content, images=images))
         if (answer := answers.get(message.id)) is not None:
             reasoning = answer.reasoning if echo_reasoning else ""
             turns.append(ChatTurn(role="assistant", content=answer.content, reasoning=reasoning))

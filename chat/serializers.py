@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from .models import Conversation, Message
+from .uploads import attachment_json
 
 
 def iso(value: datetime | None) -> str | None:
@@ -46,7 +47,7 @@ def message_json(message: Message) -> dict[str, Any]:
         "is_active_version": message.is_active_version,
         "content": message.content,
         "reasoning": message.reasoning,
-        "attachments": [],
+        "attachments": [attachment_json(upload) for upload in message.attachments.all()],
         "status": message.status,
         "model": message.model,
         "enable_thinking": message.enable_thinking,

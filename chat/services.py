@@ -14,9 +14,10 @@ from accounts.models import User
 
 from . import realtime
 from .errors import BadRequest, Conflict, NotFound
-from .models import Conversation, Message
+from .models import Conversation, Message, Upload
 from .quota import check_quota
 from .serializers import status_event
+from .uploads import uploads_to_attach
 from .upstream.catalog import InvalidRequest, ModelInfo, get_model, resolve_thinking
 
 MAX_CONTENT_CHARS = 32_000
@@ -83,7 +84,7 @@ def delete_conversation(user: User, conversation_id: uuid.UUID) -> None:
 
 
 def conversation_messages(conversation: Conversation) -> list[Message]:
-    return list(conversation.messages.order_by("created_at"))
+    return list(conversation.messages.order_by("created_at").prefetch_related("attachments"))
 
 
 def check_reply_settings(
@@ -122,6 +123,7 @@ def send_message(
     model: str,
     enable_thinking: bool | None = None,
     thinking_budget: int | None = None,
+    attachments: list[uuid.UUID] | None = None,
 ) -> SentMessage:
     """Store the user's message and a pending reply, and queue the reply after commit."""
     check_quota(user)
@@ -135,12 +137,26 @@ def send_message(
             field="content",
         )
     reply = check_reply_settings(model, enable_thinking, thinking_budget)
+    images = uploads_to_attach(user, attachments or [])
+    if images and not reply.model.vision:
+        raise BadRequest(
+            f"{reply.model.label} cannot see images; pick a vision model or remove the attachments.",
+            code="model_without_vision",
+            field="attachments",
+        )
     now = timezone.now()
     with transaction.atomic():
         user_message = Message.objects.create(
             conversation=conversation, role=Message.Role.USER, content=content,
             status=Message.Status.COMPLETE, created_at=now,
         )  # fmt: skip
+        attached = Upload.objects.filter(
+            id__in=[image.id for image in images], owner=user, message__isnull=True
+        ).update(message=user_message)
+        if attached != len(images):  # another request took one of them meanwhile
+            raise BadRequest(
+                "An attachment is already used.", code="unknown_attachment", field="attachments"
+            )
         assistant_message = create_pending_reply(
             user_message, reply, created_at=now + timedelta(microseconds=1)
         )

@@ -13,6 +13,8 @@ urlpatterns = [
     path("api/messages/<uuid:message_id>/stop/", api.stop_message_view),
     path("api/messages/<uuid:message_id>/regenerate/", api.regenerate_message_view),
     path("api/messages/<uuid:message_id>/select/", api.select_version_view),
+    path("api/uploads/", api.upload_view),
+    path("api/uploads/<uuid:upload_id>/file/", api.upload_file_view),
     path(
         "api/conversations/<uuid:conversation_id>/shares/",
         share_views.conversation_shares_view,
