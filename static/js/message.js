@@ -45,7 +45,7 @@ export class UserMessageView {
     const bubble = element("div", "bubble", message.content);
     const actions = element("div", "message-actions");
     actions.append(copyButton(() => this.message.content, "Copy message"));
-    this.root.append(bubble, actions);
+    this.root.append(actions, bubble);
   }
 }
 
@@ -151,8 +151,9 @@ export class AssistantMessageView {
     const now = Date.now();
     if (reasoning) {
       if (this.live.thinkStart === null) this.live.thinkStart = now;
+      const pane = this.ensurePane(); // before the text grows: a new pane starts from it
       m.reasoning += reasoning;
-      this.ensurePane().append(reasoning);
+      pane.append(reasoning);
     }
     if (content) {
       if (this.live.answerStart === null) this.live.answerStart = now;

@@ -1,0 +1,246 @@
+"""The chat page in a real browser: streaming thinking, markdown answers, stop, reload."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Locator, Page, expect
+
+from chat.upstream.simulator.directives import encode_text
+
+pytestmark = pytest.mark.e2e
+
+STREAM_TIMEOUT = 30_000
+
+# Plain words render as one paragraph whose text is exactly the markdown source, so
+# what the page shows can be compared with what the server stored, character for character.
+PLAIN_ANSWER = " ".join(f"word{i:03d}" for i in range(1, 161))
+PLAIN_REASONING = " ".join(f"step{i:03d}" for i in range(1, 61))
+
+
+def send(page: Page, text: str, *, thinking: bool | None = None, budget: str = "") -> Locator:
+    """Type `text` with the given choices, press Enter; return the new reply's element."""
+    replies = page.locator("[data-testid=message][data-role=assistant]")
+    before = replies.count()
+    toggle = page.get_by_test_id("thinking-toggle")
+    if thinking is not None:
+        toggle.set_checked(thinking, force=True)  # the styled switch covers the checkbox
+    if budget:
+        page.get_by_test_id("thinking-budget").fill(budget)
+    composer = page.get_by_test_id("composer")
+    composer.fill(text)
+    composer.press("Enter")
+    expect(replies).to_have_count(before + 1)
+    return replies.last
+
+
+def stored_message(api, message_id: str, conversation_id: str) -> dict:
+    conversation = api.get(f"/api/conversations/{conversation_id}/").json()
+    return next(m for m in conversation["messages"] if m["id"] == message_id)
+
+
+def conversation_id(page: Page) -> str:
+    match = re.search(r"/c/([0-9a-f-]{36})/", page.url)
+    assert match, page.url
+    return match.group(1)
+
+
+def test_login_leads_to_an_empty_chat(chat):
+    expect(chat).to_have_url(re.compile(r"/$"))
+    expect(chat.get_by_role("heading", name="What are you pondering?")).to_be_visible()
+    expect(chat.get_by_test_id("new-conversation")).to_be_visible()
+    expect(chat.get_by_test_id("search")).to_be_visible()
+    expect(chat.get_by_test_id("send")).to_be_disabled()
+    expect(chat.get_by_test_id("stop")).to_be_hidden()
+    expect(chat.get_by_test_id("simulator-banner")).to_have_count(0)  # a real key is set
+
+
+def test_thinking_streams_open_then_closes_and_the_answer_renders_markdown(chat, api):
+    reply = send(chat, "Is 3599 prime? [[sim:rate=30]]", thinking=True, budget="4000")
+    pane = reply.get_by_test_id("thinking")
+    summary = pane.locator("summary")
+    expect(pane).to_have_attribute("open", "")
+    expect(summary).to_have_text(re.compile(r"^Thinking… \d+ s$"))
+    expect(chat.get_by_test_id("stop")).to_be_visible()
+    expect(chat.get_by_test_id("send")).to_be_hidden()
+    text = pane.locator(".thinking-text")
+    first = len(text.text_content())
+    expect(text).not_to_have_text(re.compile(rf"^.{{0,{first}}}$", re.S))  # it grows
+
+    expect(reply.get_by_test_id("answer")).not_to_be_empty(timeout=STREAM_TIMEOUT)
+    expect(pane).not_to_have_attribute("open", "")
+    expect(summary).to_have_text(re.compile(r"^Thought for \d+\.\d s"))
+
+    expect(reply).to_have_attribute("data-status", "complete", timeout=STREAM_TIMEOUT)
+    expect(summary).to_have_text(
+        re.compile(r"^Thought for \d+\.\d s · [\d,]+ reasoning tokens of 4,000 budget$")
+    )
+    answer = reply.get_by_test_id("answer")
+    expect(answer.locator("h2")).to_have_text("Summary")
+    expect(answer.locator("ol > li strong").first).to_have_text("Restate")
+    expect(answer.locator("pre code.hljs .hljs-keyword").first).to_have_text("def")
+    expect(chat.get_by_test_id("send")).to_be_visible()
+
+    stored = stored_message(api, reply.get_attribute("data-message-id"), conversation_id(chat))
+    assert stored["status"] == "complete"
+    assert stored["enable_thinking"] is True and stored["thinking_budget"] == 4000
+    assert text.text_content() == stored["reasoning"]
+    pane.locator("summary").click()  # the whole trace stays readable
+    expect(pane.locator(".thinking-text")).to_be_visible()
+
+
+def test_a_reply_without_thinking_has_no_pane(chat, api):
+    reply = send(chat, "Say hello", thinking=False)
+    expect(reply).to_have_attribute("data-status", "complete", timeout=STREAM_TIMEOUT)
+    expect(reply.get_by_test_id("answer")).not_to_be_empty()
+    expect(reply.get_by_test_id("thinking")).to_have_count(0)
+    stored = stored_message(api, reply.get_attribute("data-message-id"), conversation_id(chat))
+    assert stored["enable_thinking"] is False and stored["reasoning"] == ""
+
+
+def test_stop_mid_stream_keeps_the_partial_answer(chat, api):
+    answer = encode_text(PLAIN_ANSWER)
+    reply = send(chat, f"Go slowly [[sim:rate=12 answer={answer}]]", thinking=False)
+    expect(reply.get_by_test_id("answer")).to_contain_text("word005", timeout=STREAM_TIMEOUT)
+    chat.get_by_test_id("stop").click()
+
+    expect(reply).to_have_attribute("data-status", "cancelled", timeout=STREAM_TIMEOUT)
+    expect(reply.get_by_text("Stopped", exact=True)).to_be_visible()
+    expect(chat.get_by_test_id("send")).to_be_visible()
+    expect(chat.get_by_test_id("stop")).to_be_hidden()
+    stored = stored_message(api, reply.get_attribute("data-message-id"), conversation_id(chat))
+    assert stored["status"] == "cancelled"
+    assert PLAIN_ANSWER.startswith(stored["content"]) and "word005" in stored["content"]
+    assert len(stored["content"]) < len(PLAIN_ANSWER)
+    assert reply.get_by_test_id("answer").inner_text() == stored["content"].strip()
+
+
+def test_reload_mid_stream_resumes_without_loss_or_duplicates(chat, api):
+    directives = f"rate=25 reasoning={encode_text(PLAIN_REASONING)} answer={encode_text(PLAIN_ANSWER)}"
+    reply = send(chat, f"Count for me [[sim:{directives}]]", thinking=True)
+    message_id = reply.get_attribute("data-message-id")
+    expect(reply.get_by_test_id("thinking")).to_contain_text("step010", timeout=STREAM_TIMEOUT)
+
+    chat.reload()  # while it reasons
+    reply = chat.locator(f"[data-message-id='{message_id}']")
+    pane = reply.get_by_test_id("thinking")
+    expect(pane).to_have_attribute("open", "")
+    expect(reply.get_by_test_id("answer")).to_contain_text("word010", timeout=STREAM_TIMEOUT)
+
+    chat.reload()  # while it answers
+    reply = chat.locator(f"[data-message-id='{message_id}']")
+    expect(reply).to_have_attribute("data-status", "complete", timeout=STREAM_TIMEOUT)
+    stored = stored_message(api, message_id, conversation_id(chat))
+    assert stored["reasoning"] == PLAIN_REASONING
+    assert stored["content"] == PLAIN_ANSWER
+    assert reply.get_by_test_id("thinking").locator(".thinking-text").text_content() == (
+        PLAIN_REASONING
+    )
+    assert reply.get_by_test_id("answer").inner_text() == PLAIN_ANSWER
+    expect(reply.get_by_test_id("thinking").locator("summary")).to_have_text(
+        re.compile(r"^Thought for \d+\.\d s · [\d,]+ reasoning tokens$")
+    )
+
+
+HOSTILE_ANSWER = """Try these:
+
+<script>window.__pwned = "script"</script>
+
+<img src=x onerror="window.__pwned = 'img'">
+
+[click me](javascript:window.__pwned='link') and <a href="javascript:window.__pwned='a'">raw</a>
+
+<javascript:window.__pwned='autolink'> ![pic](javascript:window.__pwned='image')
+
+[data](data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==) [fine](https://example.com)
+
+```html
+<svg onload="window.__pwned = 'svg'"></svg>
+```
+"""
+
+
+def test_a_hostile_answer_executes_nothing(chat):
+    directives = (
+        f"answer={encode_text(HOSTILE_ANSWER)} "
+        f"reasoning={encode_text('<img src=x onerror=window.__pwned=1>')}"
+    )
+    reply = send(chat, f"Be evil [[sim:{directives}]]", thinking=True)
+    expect(reply).to_have_attribute("data-status", "complete", timeout=STREAM_TIMEOUT)
+    answer = reply.get_by_test_id("answer")
+    expect(answer).to_contain_text('<script>window.__pwned = "script"</script>')
+    expect(answer).to_contain_text("onerror=")
+    safe = answer.get_by_role("link", name="fine")
+    expect(safe).to_have_attribute("href", "https://example.com")
+    expect(safe).to_have_attribute("rel", "noopener noreferrer")
+    dom = chat.evaluate(
+        """() => {
+          const model = [...document.querySelectorAll("[data-testid=answer], .thinking-text")];
+          const inside = model.flatMap((root) => [...root.querySelectorAll("*")]);
+          const attrs = (els) => els.flatMap((el) => [...el.attributes]);
+          return {
+            pwned: window.__pwned ?? null,
+            elements: [...new Set(inside.map((el) => el.tagName.toLowerCase()))]
+              .filter((tag) => !["p", "a", "code", "pre", "span", "div", "button", "svg", "path",
+                                  "rect"].includes(tag)),
+            svgOutsideButtons: inside.filter((el) => el.tagName.toLowerCase() === "svg"
+                                                     && !el.closest("button")).length,
+            handlers: attrs([...document.querySelectorAll("*")])
+              .filter((a) => a.name.startsWith("on")).map((a) => a.name),
+            badUrls: attrs(inside).filter((a) => /^\\s*(javascript|vbscript|data):/i.test(a.value))
+              .map((a) => `${a.name}=${a.value}`),
+          };
+        }"""
+    )
+    assert dom == {
+        "pwned": None, "elements": [], "svgOutsideButtons": 0, "handlers": [], "badUrls": []
+    }  # fmt: skip
+
+
+def test_the_page_fits_a_phone_and_the_sidebar_slides_in(open_page):
+    page = open_page(viewport={"width": 375, "height": 812}, is_mobile=True, has_touch=True)
+    sidebar = page.locator("#sidebar")
+    menu = page.get_by_role("button", name="Show the conversation list")
+    expect(menu).to_be_visible()
+    expect(sidebar).not_to_be_in_viewport()
+    composer = page.get_by_test_id("composer")
+    expect(composer).to_be_in_viewport()
+    box = composer.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 375
+
+    reply = send(page, "Hello from a phone", thinking=True)
+    expect(reply).to_have_attribute("data-status", "complete", timeout=STREAM_TIMEOUT)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    for element in (reply, page.locator("[data-role=user]").last, composer):
+        box = element.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 375, box
+
+    menu.click()
+    expect(menu).to_have_attribute("aria-expanded", "true")
+    expect(sidebar).to_be_in_viewport()
+    expect(page.get_by_test_id("conversation-item")).to_have_count(1)
+    expect(page.get_by_test_id("search")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(menu).to_have_attribute("aria-expanded", "false")
+    expect(sidebar).not_to_be_in_viewport()
+
+
+def luminance(page: Page, selector: str, prop: str) -> float:
+    rgb = page.locator(selector).first.evaluate(
+        f"(el) => getComputedStyle(el).{prop}.match(/[\\d.]+/g).slice(0, 3).map(Number)"
+    )
+    return sum(rgb) / (3 * 255)
+
+
+def test_dark_mode_follows_the_system_setting(open_page):
+    light = open_page(color_scheme="light")
+    dark = open_page(color_scheme="dark")
+    assert luminance(light, "body", "backgroundColor") > 0.9
+    assert luminance(dark, "body", "backgroundColor") < 0.15
+    assert luminance(dark, "body", "color") > 0.8
+    assert luminance(dark, ".composer-box", "backgroundColor") < 0.2
+    reply = send(dark, "Think in the dark", thinking=True)
+    expect(reply).to_have_attribute("data-status", "complete", timeout=STREAM_TIMEOUT)
+    assert luminance(dark, "[data-testid=thinking]", "backgroundColor") < 0.2
+    assert luminance(dark, "[data-testid=answer]", "color") > 0.8
