@@ -117,7 +117,9 @@ def test_stop_mid_stream_keeps_the_partial_answer(chat, api):
 
 
 def test_reload_mid_stream_resumes_without_loss_or_duplicates(chat, api):
-    directives = f"rate=25 reasoning={encode_text(PLAIN_REASONING)} answer={encode_text(PLAIN_ANSWER)}"
+    directives = (
+        f"rate=25 reasoning={encode_text(PLAIN_REASONING)} answer={encode_text(PLAIN_ANSWER)}"
+    )
     reply = send(chat, f"Count for me [[sim:{directives}]]", thinking=True)
     message_id = reply.get_attribute("data-message-id")
     expect(reply.get_by_test_id("thinking")).to_contain_text("step010", timeout=STREAM_TIMEOUT)
