@@ -5,6 +5,7 @@ import { api } from "./api.js";
 import { Composer } from "./composer.js";
 import { confirmDialog } from "./dialog.js";
 import { exportJson, exportMarkdown } from "./export.js";
+import { MenuButton } from "./menu.js";
 import { AssistantMessageView, FINISHED, UserMessageView } from "./message.js";
 import { ScrollFollower } from "./scroll.js";
 import { Sidebar } from "./sidebar.js";
@@ -69,17 +70,12 @@ class ChatApp {
     document.querySelector("[data-action=export-json]").addEventListener("click", () =>
       this.export("json"),
     );
-    document.addEventListener("click", (event) => {
-      if (!this.el.exportMenu.contains(event.target)) this.el.exportMenu.open = false;
-    });
+    this.exportMenu = new MenuButton(this.el.exportMenu);
     document.addEventListener("keydown", (event) => {
       const mod = event.ctrlKey || event.metaKey;
       if (mod && event.shiftKey && event.key.toLowerCase() === "o") {
         event.preventDefault();
         this.goHome();
-      } else if (event.key === "Escape" && this.el.exportMenu.open) {
-        this.el.exportMenu.open = false;
-        this.el.exportMenu.querySelector("summary").focus();
       }
     });
     window.addEventListener("popstate", () => this.route());
@@ -396,7 +392,6 @@ class ChatApp {
   }
 
   async export(kind) {
-    this.el.exportMenu.open = false;
     if (!this.conversation) return;
     try {
       const conversation = await this.call(api.conversation(this.conversation.id));

@@ -246,3 +246,101 @@ def test_dark_mode_follows_the_system_setting(open_page):
     expect(reply).to_have_attribute("data-status", "complete", timeout=STREAM_TIMEOUT)
     assert luminance(dark, "[data-testid=thinking]", "backgroundColor") < 0.2
     assert luminance(dark, "[data-testid=answer]", "color") > 0.8
+
+
+def test_a_failed_reply_shows_its_error_and_retry_adds_a_version(chat, api):
+    reply = send(chat, "Try once [[sim:fault=error_body times=1]]", thinking=False)
+    expect(reply).to_have_attribute("data-status", "failed", timeout=STREAM_TIMEOUT)
+    notice = reply.get_by_role("alert")
+    expect(notice).to_be_visible()
+    failed_id = reply.get_attribute("data-message-id")
+    stored = stored_message(api, failed_id, conversation_id(chat))
+    expect(notice).to_contain_text(stored["error"]["message"])
+
+    notice.get_by_role("button", name="Retry").click()
+    replies = chat.locator("[data-testid=message][data-role=assistant]")
+    expect(replies).to_have_count(1)  # the new version replaces the old one on screen
+    retry = replies.first
+    expect(retry).not_to_have_attribute("data-message-id", failed_id)
+    expect(retry).to_have_attribute("data-status", "complete", timeout=STREAM_TIMEOUT)
+    expect(retry.get_by_label("Version 2 of 2")).to_be_visible()
+
+    retry.get_by_role("button", name="Previous version").click()
+    expect(replies.first).to_have_attribute("data-message-id", failed_id)
+    expect(replies.first.get_by_label("Version 1 of 2")).to_be_visible()
+    expect(replies.first.get_by_role("button", name="Previous version")).to_be_disabled()
+    chat.wait_for_load_state("networkidle")
+    assert stored_message(api, failed_id, conversation_id(chat))["is_active_version"] is True
+
+    chat.reload()  # the chosen version sticks
+    expect(chat.locator("[data-testid=message][data-role=assistant]")).to_have_attribute(
+        "data-message-id", failed_id
+    )
+
+
+def test_model_choices_follow_the_model_and_stick_per_conversation(chat):
+    select = chat.get_by_test_id("model-select")
+    toggle = chat.get_by_test_id("thinking-toggle")
+    budget = chat.get_by_test_id("thinking-budget")
+    select.select_option("qwq-plus")  # thinking only, no budget
+    expect(toggle).to_be_checked()
+    expect(toggle).to_be_disabled()
+    expect(budget).to_be_hidden()
+    expect(chat.locator("[data-model-kind]")).to_have_text("Thinking only")
+    select.select_option("qwen3-vl-plus")  # hybrid with vision
+    expect(chat.locator("[data-model-kind]")).to_have_text("Hybrid thinkingVision")
+    expect(toggle).to_be_enabled()
+
+    select.select_option("qwen3-max")
+    reply = send(chat, "Remember my choices", thinking=True, budget="2000")
+    expect(reply).to_have_attribute("data-status", "complete", timeout=STREAM_TIMEOUT)
+    first_url = chat.url
+
+    chat.get_by_test_id("new-conversation").click()
+    expect(chat).to_have_url(re.compile(r"/$"))
+    select.select_option("qwq-plus")
+    chat.get_by_test_id("conversation-item").first.click()
+    expect(chat).to_have_url(first_url)
+    expect(select).to_have_value("qwen3-max")
+    expect(toggle).to_be_checked()
+    expect(budget).to_have_value("2000")
+    chat.reload()
+    expect(select).to_have_value("qwen3-max")
+    expect(budget).to_have_value("2000")
+
+
+def test_the_sidebar_searches_renames_deletes_and_exports(chat):
+    for text in ("Plan a trip to Kyoto", "Explain monads simply"):
+        chat.get_by_test_id("new-conversation").click()
+        reply = send(chat, text, thinking=True)
+        expect(reply).to_have_attribute("data-status", "complete", timeout=STREAM_TIMEOUT)
+    items = chat.get_by_test_id("conversation-item")
+    expect(items).to_have_text(["Explain monads simply", "Plan a trip to Kyoto"])
+
+    with chat.expect_download() as download:
+        chat.get_by_role("button", name="Export this conversation").click()
+        chat.get_by_role("menuitem", name="Export as Markdown").click()
+    markdown = download.value.path().read_text()
+    assert markdown.startswith("# Explain monads simply\n")
+    assert "## You\n\nExplain monads simply" in markdown
+    assert "<details>\n<summary>Thinking</summary>" in markdown
+
+    chat.get_by_test_id("search").fill("kyoto")
+    expect(items).to_have_text(["Plan a trip to Kyoto"])
+    chat.get_by_test_id("search").fill("")
+    expect(items).to_have_count(2)
+
+    items.first.hover()
+    items.first.get_by_role("button", name="Rename “Explain monads simply”").click()
+    title = chat.get_by_role("textbox", name="New title")
+    title.fill("Monads, gently")
+    title.press("Enter")
+    expect(items.first).to_have_text("Monads, gently")
+    expect(chat.locator("[data-conversation-title]")).to_have_text("Monads, gently")
+
+    items.first.get_by_role("button", name="Delete “Monads, gently”").click()
+    chat.get_by_role("dialog").get_by_role("button", name="Delete").click()
+    expect(items).to_have_text(["Plan a trip to Kyoto"])
+    expect(chat).to_have_url(re.compile(r"/$"))
+    chat.reload()
+    expect(items).to_have_text(["Plan a trip to Kyoto"])
