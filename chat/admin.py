@@ -94,7 +94,7 @@ class ConversationAdmin(admin.ModelAdmin):
         "message_count",
         "tokens",
         "cost",
-        "updated_at",
+        "last_activity",
     )
     list_filter = (
         ("owner", admin.RelatedOnlyFieldListFilter),
@@ -156,8 +156,12 @@ class ConversationAdmin(admin.ModelAdmin):
         return conversation.message_count
 
     @admin.display(description="tokens", ordering="token_total")
-    def tokens(self, conversation: Conversation) -> int:
-        return conversation.token_total or 0
+    def tokens(self, conversation: Conversation) -> str:
+        return f"{conversation.token_total or 0:,}"
+
+    @admin.display(description="last activity", ordering="updated_at")
+    def last_activity(self, conversation: Conversation) -> datetime:
+        return conversation.updated_at
 
     @admin.display(description="cost", ordering="cost_total")
     def cost(self, conversation: Conversation) -> str:

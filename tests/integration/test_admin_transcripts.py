@@ -7,7 +7,6 @@ from decimal import Decimal
 import pytest
 
 from chat.models import Conversation, Message, ModelPrice
-from tests.factories import make_user
 from tests.integration.reply_factories import at, make_reply
 
 CHANGELIST = "/admin/chat/conversation/"
@@ -59,7 +58,7 @@ def test_conversation_list_costs_the_same_queries_for_many_rows(
     admin_client, alice, django_assert_max_num_queries
 ):
     for n in range(30):
-        make_reply(make_user(f"u{n}"), created_at=at("2025-03-02"), cost="0.1", input_tokens=n)
+        make_reply(alice, created_at=at("2025-03-02"), cost="0.1", input_tokens=n)
     with django_assert_max_num_queries(8):
         response = admin_client.get(CHANGELIST)
     assert len(response.context["cl"].result_list) == 30
