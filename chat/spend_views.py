@@ -6,6 +6,7 @@ import io
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
@@ -101,7 +102,7 @@ def spend_report_view(request: HttpRequest) -> HttpResponse:
         params=query.as_params(),
         report=report,
         chart_data=chart_data(report),
-        csv_query=request.GET.urlencode(),
+        csv_query=urlencode(query.as_params()),  # the range shown, even when defaulted
     )
     return TemplateResponse(request, "admin/spend_report.html", context)
 

@@ -156,7 +156,10 @@ def test_report_defaults_to_the_last_30_days_by_day(admin_client):
     query = response.context["query"]
     assert query.group_by == "day"
     assert (query.end - query.start).days == 29
-    assert "No finished replies in this range." in response.content.decode()
+    page = response.content.decode()
+    assert "No finished replies in this range." in page
+    csv_link = f"/admin/spend.csv?start={query.start}&amp;end={query.end}&amp;group_by=day"
+    assert csv_link in page
 
 
 @pytest.mark.parametrize(
