@@ -25,14 +25,15 @@ from .models import Conversation, Message, ModelPrice
 from .pricing import MICRO
 from .upstream.catalog import MODELS
 
-FINISHED_REPLY = Q(role=Message.Role.ASSISTANT, status__in=Message.FINISHED)
+
+def text_contains(term: str) -> Q:
+    """Match messages whose text or reasoning contains ``term`` (any case)."""
+    return Q(content__icontains=term) | Q(reasoning__icontains=term)
 
 
 def matching_conversations(term: str) -> QuerySet[Message]:
     """Return the ids of conversations with a message whose text or reasoning has ``term``."""
-    return Message.objects.filter(Q(content__icontains=term) | Q(reasoning__icontains=term)).values(
-        "conversation_id"
-    )
+    return Message.objects.filter(text_contains(term)).values("conversation_id")
 
 
 class UsedModelFilter(admin.SimpleListFilter):
@@ -291,7 +292,7 @@ class MessageAdmin(admin.ModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        return queryset.filter(Q(content__icontains=term) | Q(reasoning__icontains=term)), False
+        return queryset.filter(text_contains(term)), False
 
     @admin.display(description="id")
     def short_id(self, message: Message) -> str:
