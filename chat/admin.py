@@ -102,6 +102,7 @@ class ConversationAdmin(admin.ModelAdmin):
         UsedModelFilter,
         ReplyStatusFilter,
         ("updated_at", admin.DateFieldListFilter),
+        ("deleted_at", admin.EmptyFieldListFilter),
     )
     search_fields = ("title",)  # shows the box; get_search_results does the searching
     search_help_text = "Searches titles, owners' usernames and the text and reasoning of messages."

@@ -80,7 +80,9 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             conversation_id = uuid.UUID(str(self.conversation_id))
         except ValueError:
             return False
-        return Conversation.objects.filter(id=conversation_id, owner=user).exists()
+        return Conversation.objects.filter(
+            id=conversation_id, owner=user, deleted_at__isnull=True
+        ).exists()
 
     async def _message_in_conversation(self, message_id: Any) -> bool:
         if not isinstance(message_id, str):

@@ -35,7 +35,7 @@ class ReplySettings:
 def access_conversation(user: User, conversation_id: uuid.UUID) -> Conversation:
     """Return the user's conversation, or raise NotFound."""
     try:
-        return Conversation.objects.get(id=conversation_id, owner=user)
+        return Conversation.objects.get(id=conversation_id, owner=user, deleted_at__isnull=True)
     except Conversation.DoesNotExist:
         raise NotFound("conversation") from None
 
@@ -44,14 +44,14 @@ def access_message(user: User, message_id: uuid.UUID) -> Message:
     """Return a message of one of the user's conversations, or raise NotFound."""
     try:
         return Message.objects.select_related("conversation").get(
-            id=message_id, conversation__owner=user
+            id=message_id, conversation__owner=user, conversation__deleted_at__isnull=True
         )
     except Message.DoesNotExist:
         raise NotFound("message") from None
 
 
 def list_conversations(user: User, query: str = "") -> list[Conversation]:
-    conversations = Conversation.objects.filter(owner=user)
+    conversations = Conversation.objects.filter(owner=user, deleted_at__isnull=True)
     if query:
         matching_messages = Message.objects.filter(
             Q(content__icontains=query), conversation__owner=user
@@ -80,7 +80,14 @@ def rename_conversation(user: User, conversation_id: uuid.UUID, title: str) -> C
 
 
 def delete_conversation(user: User, conversation_id: uuid.UUID) -> None:
-    access_conversation(user, conversation_id).delete()
+    """Hide a conversation from its owner for good, and stop its running replies."""
+    conversation = access_conversation(user, conversation_id)
+    Conversation.objects.filter(id=conversation.id).update(deleted_at=timezone.now())
+    running = conversation.messages.filter(
+        status__in=[Message.Status.PENDING, Message.Status.STREAMING]
+    ).values_list("id", flat=True)
+    for message_id in running:
+        realtime.request_cancel(message_id)
 
 
 def conversation_messages(conversation: Conversation) -> list[Message]:

@@ -172,7 +172,11 @@ def resolve_share(token: str) -> ShareLink:
     digest = hash_token(token)
     link = (
         ShareLink.objects.select_related("conversation")
-        .filter(token_hash=digest, conversation__owner__is_active=True)
+        .filter(
+            token_hash=digest,
+            conversation__owner__is_active=True,
+            conversation__deleted_at__isnull=True,
+        )
         .first()
     )
     if link is None or not hmac.compare_digest(link.token_hash, digest):

@@ -48,7 +48,26 @@ def test_create_get_rename_delete(alice, alice_client):
     assert detail["title"] == "Renamed"
     assert detail["messages"] == []
     assert alice_client.delete(f"/api/conversations/{conversation_id}/").status_code == 204
-    assert not Conversation.objects.filter(id=conversation_id).exists()
+    assert alice_client.get(f"/api/conversations/{conversation_id}/").status_code == 404
+    assert alice_client.get("/api/conversations/").json()["results"] == []
+
+
+def test_deleted_conversations_keep_their_messages_for_spend_and_quota(alice, alice_client):
+    conversation = Conversation.objects.create(owner=alice, title="gone")
+    Message.objects.create(
+        conversation=conversation,
+        role="assistant",
+        status="complete",
+        input_tokens=7,
+        output_tokens=9,
+    )
+    assert alice_client.delete(f"/api/conversations/{conversation.id}/").status_code == 204
+    conversation.refresh_from_db()
+    assert conversation.deleted_at is not None
+    assert conversation.messages.get().output_tokens == 9  # the admin and the quota still count it
+    message_id = conversation.messages.get().id
+    assert alice_client.post(f"/api/messages/{message_id}/regenerate/").status_code == 404
+    assert alice_client.delete(f"/api/conversations/{conversation.id}/").status_code == 404
 
 
 def test_rename_rejects_empty_and_wrong_type(alice, alice_client):
