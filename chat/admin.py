@@ -201,7 +201,9 @@ class ConversationAdmin(admin.ModelAdmin):
             "subtitle": None,
             "conversation": conversation,
             "cost": self.cost(conversation),
-            "turns": transcript(list(conversation.messages.order_by("created_at"))),
+            "turns": transcript(
+                list(conversation.messages.order_by("created_at").prefetch_related("attachments"))
+            ),
             "has_delete_permission": self.has_delete_permission(request, conversation),
             **(extra_context or {}),
         }

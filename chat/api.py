@@ -110,9 +110,4 @@ def upload_view(request: HttpRequest) -> JsonResponse:
 @require_GET
 @json_api
 def upload_file_view(request: HttpRequest, upload_id: uuid.UUID) -> FileResponse:
-    upload = uploads.access_upload(request.user, upload_id)
-    response = FileResponse(upload.file.open("rb"), content_type=upload.content_type)
-    response["Content-Disposition"] = "inline"
-    response["Cache-Control"] = "private, max-age=3600"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return uploads.upload_response(uploads.access_upload(request.user, upload_id))

@@ -15,6 +15,7 @@ from .errors import NotFound
 from .http import get_bool, get_int, json_api, parse_json_object
 from .models import ShareLink
 from .serializers import iso
+from .uploads import upload_response
 
 # The page has no script at all; it needs only its own stylesheets.
 SHARE_PAGE_CSP = "; ".join(
@@ -100,8 +101,21 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
         response = render(request, "share/not_found.html", status=404)
     else:
         sharing.count_view(link)
-        context = {"shared": sharing.shared_conversation(link)}
+        context = {"shared": sharing.shared_conversation(link), "token": token}
         response = render(request, "share/page.html", context)
     for header, value in SHARE_PAGE_HEADERS.items():
         response.headers[header] = value
+    return response
+
+
+@require_GET
+def share_image(request: HttpRequest, token: str, upload_id: uuid.UUID) -> HttpResponse:
+    """Serve an image of a shared snapshot to anyone holding the link."""
+    try:
+        upload = sharing.shared_upload(sharing.resolve_share(token), upload_id)
+    except NotFound:
+        return render(request, "share/not_found.html", status=404)
+    response = upload_response(upload)
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response

@@ -24,7 +24,7 @@ from django.utils.safestring import SafeString
 from accounts.models import User
 
 from .errors import BadRequest, NotFound
-from .models import Message, ShareLink
+from .models import Message, ShareLink, Upload
 from .safe_markdown import render_markdown
 from .services import access_conversation
 
@@ -52,6 +52,7 @@ class SharedMessage:
     model: str
     thought_seconds: float | None
     reasoning_tokens: int
+    attachments: tuple[Upload, ...] = ()
 
     @property
     def content_html(self) -> SafeString:
@@ -206,7 +207,7 @@ def shared_conversation(link: ShareLink) -> SharedConversation:
         conversation_id=link.conversation_id,
         id__in=link.message_ids,
         status=Message.Status.COMPLETE,
-    )
+    ).prefetch_related("attachments")
     by_id = {str(message.id): message for message in messages}
     shown = [by_id[message_id] for message_id in link.message_ids if message_id in by_id]
     return SharedConversation(
@@ -226,4 +227,17 @@ def shared_message(message: Message, include_reasoning: bool) -> SharedMessage:
         model=message.model,
         thought_seconds=thought_seconds(message) if has_reasoning else None,
         reasoning_tokens=message.reasoning_tokens if has_reasoning else 0,
+        attachments=tuple(message.attachments.all()),
     )
+
+
+def shared_upload(link: ShareLink, upload_id: uuid.UUID) -> Upload:
+    """Return an image attached to a message of the link's snapshot, or raise NotFound."""
+    upload = Upload.objects.filter(
+        id=upload_id,
+        message__conversation_id=link.conversation_id,
+        message__status=Message.Status.COMPLETE,
+    ).first()
+    if upload is None or str(upload.message_id) not in link.message_ids:
+        raise NotFound("image")
+    return upload

@@ -7,6 +7,7 @@ import hashlib
 import uuid
 
 from django.core.files.uploadedfile import UploadedFile
+from django.http import FileResponse
 from PIL import Image, UnidentifiedImageError
 
 from accounts.models import User
@@ -106,6 +107,15 @@ def uploads_to_attach(user: User, upload_ids: list[uuid.UUID]) -> list[Upload]:
             field="attachments",
         )
     return [found[upload_id] for upload_id in upload_ids]
+
+
+def upload_response(upload: Upload) -> FileResponse:
+    """Serve an upload inline; the sandbox CSP keeps a crafted file from running anything."""
+    response = FileResponse(upload.file.open("rb"), content_type=upload.content_type)
+    response["Content-Disposition"] = "inline"
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 def data_url(upload: Upload) -> str:

@@ -22,4 +22,5 @@ urlpatterns = [
     path("api/shares/<str:token>/", share_views.share_view),
     path("api/share-links/<uuid:link_id>/", share_views.share_link_view),
     path("s/<str:token>/", share_views.share_page, name="share_page"),
+    path("s/<str:token>/images/<uuid:upload_id>/", share_views.share_image, name="share_image"),
 ]
