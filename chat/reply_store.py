@@ -19,7 +19,7 @@ from .uploads import data_url
 from .upstream import ChatRequest, ChatTurn, UpstreamConfig
 from .upstream.catalog import get_model
 from .upstream.events import Usage
-from .upstream.tokens import estimate_tokens
+from .upstream.tokens import estimate_usage
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,16 +133,7 @@ def save_progress(message_id: uuid.UUID, progress: Progress) -> None:
 
 def estimated_usage(request: ChatRequest, reasoning: str, content: str) -> Usage:
     """Estimate usage from the text, for streams that ended before the upstream reported it."""
-    input_tokens = sum(estimate_tokens(turn.content) + 4 for turn in request.messages)
-    reasoning_tokens = estimate_tokens(reasoning)
-    output_tokens = reasoning_tokens + estimate_tokens(content)
-    return Usage(
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
-        reasoning_tokens=reasoning_tokens,
-        total_tokens=input_tokens + output_tokens,
-        estimated=True,
-    )
+    return estimate_usage((turn.content for turn in request.messages), reasoning, content)
 
 
 @db_job

@@ -11,35 +11,13 @@ import sys
 import time
 from pathlib import Path
 
+from .commands import daphne_argv, worker_argv
 from .procs import Child, log, stop_all
 from .services import project_env, start_bundled_redis, start_simulator, wait_for_http
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = Path(os.environ.get("PONDER_VAR_DIR", ROOT / "var"))
 SIMULATOR_API_KEY = "sk-ponder-simulator"
-WORKER_CONCURRENCY = os.environ.get("PONDER_WORKER_CONCURRENCY", "400")
-
-
-def worker_argv(concurrency: str = WORKER_CONCURRENCY) -> list[str]:
-    """Return the Celery worker command: a thread pool whose threads wait on one asyncio loop."""
-    return [
-        sys.executable, "-m", "celery", "-A", "config", "worker",
-        "--pool", "threads", "--concurrency", concurrency,
-        "--loglevel", "INFO", "--without-gossip", "--without-mingle",
-    ]  # fmt: skip
-
-
-def daphne_argv(port: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "daphne",
-        "-b",
-        "127.0.0.1",
-        "-p",
-        port,
-        "config.asgi:application",
-    ]
 
 
 def manage(*args: str, env: dict[str, str]) -> None:

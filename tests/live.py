@@ -16,6 +16,7 @@ import httpx
 from django.db import connection
 from websockets.sync.client import ClientConnection, connect
 
+from ponder_run.commands import worker_argv
 from tests.factories import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -111,11 +112,7 @@ class LiveProcess:
 
 
 def start_worker(env: dict[str, str], name: str = "worker", concurrency: int = 50) -> LiveProcess:
-    argv = [
-        sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "threads",
-        "--concurrency", str(concurrency), "--loglevel", "INFO", "--without-gossip",
-        "--without-mingle", "-n", f"{name}-{os.getpid()}@%h",
-    ]  # fmt: skip
+    argv = worker_argv(str(concurrency), name=f"{name}-{os.getpid()}@%h")
     worker = LiveProcess(name, argv, env)
     worker.wait_for_output("ready.")
     return worker

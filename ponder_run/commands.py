@@ -1,0 +1,23 @@
+"""Command lines of Ponder's own processes, shared by `make run`, the tests and the bench."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def worker_argv(concurrency: str | None = None, name: str | None = None) -> list[str]:
+    """Return the Celery worker command: a thread pool whose threads wait on one asyncio loop."""
+    concurrency = concurrency or os.environ.get("PONDER_WORKER_CONCURRENCY", "400")
+    argv = [
+        sys.executable, "-m", "celery", "-A", "config", "worker",
+        "--pool", "threads", "--concurrency", concurrency,
+        "--loglevel", "INFO", "--without-gossip", "--without-mingle",
+    ]  # fmt: skip
+    if name:
+        argv += ["-n", name]
+    return argv
+
+
+def daphne_argv(port: str, host: str = "127.0.0.1") -> list[str]:
+    return [sys.executable, "-m", "daphne", "-b", host, "-p", port, "config.asgi:application"]
