@@ -15,6 +15,7 @@ import { Transcript } from "./transcript.js";
 
 const TICK_MS = 250;
 const UNKNOWN_MESSAGE_GRACE_MS = 1500;
+const TITLE_RECHECK_MS = 4000;
 const CONVERSATION_PATH = /^\/c\/([0-9a-f-]{36})\/?$/i;
 
 class ChatApp {
@@ -245,8 +246,14 @@ class ChatApp {
       interrupted: "Reply interrupted.",
     };
     announce(said[message.status] ?? "");
-    // The title may have been written meanwhile.
+    // A title may have been written meanwhile; after the first answer, look once more.
     this.refreshSummary();
+    if (this.transcript.turns.length === 1) {
+      const id = this.conversation?.id;
+      window.setTimeout(() => {
+        if (this.conversation?.id === id) this.refreshSummary();
+      }, TITLE_RECHECK_MS);
+    }
   }
 
   onUnknownMessage(conversationId, messageId) {
@@ -404,4 +411,4 @@ class ChatApp {
 }
 
 const initial = JSON.parse(document.getElementById("conversation-data").textContent);
-window.ponder = new ChatApp(initial);
+new ChatApp(initial);

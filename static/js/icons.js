@@ -31,3 +31,13 @@ export function iconButton(name, label, { className = "icon-btn" } = {}) {
   button.append(icon(name));
   return button;
 }
+
+// Show a check (or an alert) on `button` for a moment, then its `name` icon again.
+export function flashIcon(button, ok, name = "copy") {
+  button.classList.add(ok ? "is-done" : "is-failed");
+  button.replaceChildren(icon(ok ? "check" : "alert"));
+  window.setTimeout(() => {
+    button.classList.remove("is-done", "is-failed");
+    button.replaceChildren(icon(name));
+  }, 1500);
+}

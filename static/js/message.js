@@ -4,7 +4,7 @@
 
 import { copyText } from "./clipboard.js";
 import { formatCost, formatDateTime, formatInt, formatSeconds, parseTime } from "./format.js";
-import { icon, iconButton } from "./icons.js";
+import { flashIcon, icon, iconButton } from "./icons.js";
 import { patchMarkdown } from "./render.js";
 import { ThinkingPane, thinkingLabel } from "./thinking.js";
 
@@ -18,18 +18,9 @@ function element(tag, className, text) {
   return node;
 }
 
-function flash(button, ok) {
-  button.classList.add(ok ? "is-done" : "is-failed");
-  button.replaceChildren(icon(ok ? "check" : "alert"));
-  window.setTimeout(() => {
-    button.classList.remove("is-done", "is-failed");
-    button.replaceChildren(icon("copy"));
-  }, 1500);
-}
-
 function copyButton(getText, label) {
   const button = iconButton("copy", label);
-  button.addEventListener("click", async () => flash(button, await copyText(getText())));
+  button.addEventListener("click", async () => flashIcon(button, await copyText(getText())));
   return button;
 }
 

@@ -3,7 +3,7 @@
 // a streaming answer re-renders without flicker and finished blocks stay untouched.
 
 import { copyText } from "./clipboard.js";
-import { icon, iconButton } from "./icons.js";
+import { flashIcon, iconButton } from "./icons.js";
 
 const SAFE_HREF = /^(?:https?:|mailto:|#|\/(?!\/)|\.{0,2}\/)/i;
 
@@ -23,6 +23,18 @@ const md = window.markdownit({
     }
     return "";
   },
+});
+
+// Table alignment arrives as style="text-align:…", which the sanitizer drops; say it
+// with a class instead.
+md.core.ruler.push("align_classes", (state) => {
+  for (const token of state.tokens) {
+    if (token.type !== "th_open" && token.type !== "td_open") continue;
+    const align = /^text-align:(left|right|center)$/.exec(token.attrGet("style") ?? "");
+    if (!align) continue;
+    token.attrs = token.attrs.filter(([name]) => name !== "style");
+    token.attrJoin("class", `align-${align[1]}`);
+  }
 });
 
 window.DOMPurify.addHook("afterSanitizeAttributes", (node) => {
@@ -115,13 +127,7 @@ function decorateCodeBlock(pre) {
   label.dataset.lang = language || "text";
   const button = iconButton("copy", "Copy code", { className: "code-copy" });
   button.addEventListener("click", async () => {
-    const ok = await copyText(code ? code.textContent : pre.textContent);
-    button.classList.add(ok ? "is-done" : "is-failed");
-    button.replaceChildren(icon(ok ? "check" : "alert"));
-    window.setTimeout(() => {
-      button.classList.remove("is-done", "is-failed");
-      button.replaceChildren(icon("copy"));
-    }, 1500);
+    flashIcon(button, await copyText(code ? code.textContent : pre.textContent));
   });
   head.append(label, button);
   const wrap = document.createElement("div");

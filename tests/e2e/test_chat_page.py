@@ -214,7 +214,10 @@ def test_the_page_fits_a_phone_and_the_sidebar_slides_in(open_page):
     reply = send(page, "Hello from a phone", thinking=True)
     expect(reply).to_have_attribute("data-status", "complete", timeout=STREAM_TIMEOUT)
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
-    for element in (reply, page.locator("[data-role=user]").last, composer):
+    scroller = page.locator("[data-scroller]")
+    assert scroller.evaluate("(el) => el.scrollWidth <= el.clientWidth")
+    bubble = page.locator("[data-role=user] .bubble").last
+    for element in (reply, bubble, composer, page.get_by_test_id("send")):
         box = element.bounding_box()
         assert box["x"] >= 0 and box["x"] + box["width"] <= 375, box
 
