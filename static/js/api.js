@@ -63,4 +63,8 @@ export const api = {
   stop: (messageId) => request("POST", `/api/messages/${id(messageId)}/stop/`),
   regenerate: (messageId) => request("POST", `/api/messages/${id(messageId)}/regenerate/`),
   selectVersion: (messageId) => request("POST", `/api/messages/${id(messageId)}/select/`),
+  shares: (conversationId) => request("GET", `/api/conversations/${id(conversationId)}/shares/`),
+  share: (conversationId, body) =>
+    request("POST", `/api/conversations/${id(conversationId)}/shares/`, body),
+  revokeShare: (linkId) => request("DELETE", `/api/share-links/${id(linkId)}/`),
 };

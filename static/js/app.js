@@ -8,6 +8,7 @@ import { exportJson, exportMarkdown } from "./export.js";
 import { MenuButton } from "./menu.js";
 import { AssistantMessageView, FINISHED, UserMessageView } from "./message.js";
 import { ScrollFollower } from "./scroll.js";
+import { ShareDialog } from "./share.js";
 import { Sidebar } from "./sidebar.js";
 import { ConversationSocket } from "./socket.js";
 import { announce, toast } from "./toast.js";
@@ -26,6 +27,7 @@ class ChatApp {
       empty: document.querySelector("[data-empty-state]"),
       title: document.querySelector("[data-conversation-title]"),
       exportMenu: document.querySelector("[data-export-menu]"),
+      shareButton: document.querySelector("[data-share-open]"),
     };
     this.models = new Map();
     this.conversation = null; // {id, title, created_at, updated_at, settings}
@@ -72,6 +74,10 @@ class ChatApp {
       this.export("json"),
     );
     this.exportMenu = new MenuButton(this.el.exportMenu);
+    this.shareDialog = new ShareDialog(document.querySelector("[data-share-dialog]"));
+    this.el.shareButton.addEventListener("click", () => {
+      if (this.conversation) this.shareDialog.open(this.conversation.id);
+    });
     document.addEventListener("keydown", (event) => {
       const mod = event.ctrlKey || event.metaKey;
       if (mod && event.shiftKey && event.key.toLowerCase() === "o") {
@@ -157,6 +163,7 @@ class ChatApp {
     this.sidebar.setActive(conversation?.id ?? null);
     this.setTitle(conversation?.title);
     this.el.exportMenu.hidden = !conversation;
+    this.el.shareButton.hidden = !conversation;
     if (this.models.size && !keepChoices) this.composer.applySettings(conversation?.settings ?? null);
     if (conversation) this.connect();
     this.layout();

@@ -36,8 +36,35 @@ export class UserMessageView {
     const bubble = element("div", "bubble", message.content);
     const actions = element("div", "message-actions");
     actions.append(copyButton(() => this.message.content, "Copy message"));
-    this.root.append(actions, bubble);
+    const body = element("div", "user-body");
+    const images = attachmentStrip(message.attachments ?? []);
+    if (images) body.append(images);
+    body.append(bubble);
+    this.root.append(actions, body);
   }
+}
+
+// Thumbnails of a message's images, each a link to the full picture (owner-only URLs).
+function attachmentStrip(attachments) {
+  if (!attachments.length) return null;
+  const strip = element("div", "attachments");
+  for (const [index, attachment] of attachments.entries()) {
+    const link = element("a", "attachment");
+    link.href = attachment.url;
+    link.target = "_blank";
+    link.rel = "noopener";
+    const image = element("img");
+    image.src = attachment.url;
+    image.alt = `Attached image ${index + 1}`;
+    image.loading = "lazy";
+    if (attachment.width && attachment.height) {
+      image.width = attachment.width;
+      image.height = attachment.height;
+    }
+    link.append(image);
+    strip.append(link);
+  }
+  return strip;
 }
 
 export class AssistantMessageView {
@@ -291,7 +318,7 @@ function describeUsage(m, modelLabel) {
   const completed = parseTime(t.completed_at);
   const firstToken = parseTime(t.first_token_at);
   const parts = [];
-  if (u.total_tokens) parts.push(`${approx}${formatInt(u.output_tokens)} tokens`);
+  if (u.output_tokens) parts.push(`${approx}${formatInt(u.output_tokens)} tokens`);
   if (created !== null && completed !== null) parts.push(formatSeconds(completed - created));
   const cost = formatCost(m.cost, m.cost_currency);
   if (cost) parts.push(cost);

@@ -21,7 +21,6 @@ export class Sidebar {
     this.activeId = null;
     this.query = "";
     this.bind();
-    this.syncNarrow();
   }
 
   bind() {
@@ -62,8 +61,7 @@ export class Sidebar {
   setOpen(open) {
     this.app.classList.toggle("sidebar-open", open);
     this.menuButton.setAttribute("aria-expanded", String(open));
-    this.scrim.hidden = !open;
-    this.syncNarrow();
+    this.scrim.hidden = !open || !NARROW.matches;
     if (open) this.search.focus();
   }
 
@@ -71,10 +69,9 @@ export class Sidebar {
     if (NARROW.matches && this.isOpen()) this.setOpen(false);
   }
 
-  // On narrow screens a closed sidebar is off-screen: keep it out of the tab order.
+  // Leaving the narrow layout with the sidebar open: no scrim over the wide one.
   syncNarrow() {
-    this.root.inert = NARROW.matches && !this.isOpen();
-    if (!NARROW.matches) this.scrim.hidden = true;
+    if (!NARROW.matches) this.setOpen(false);
   }
 
   async runSearch() {

@@ -347,3 +347,30 @@ def test_the_sidebar_searches_renames_deletes_and_exports(chat):
     expect(chat).to_have_url(re.compile(r"/$"))
     chat.reload()
     expect(items).to_have_text(["Plan a trip to Kyoto"])
+
+
+def test_the_share_dialog_makes_a_link_and_revokes_it(chat, browser):
+    reasoning = "A private chain of thought"
+    reply = send(chat, f"Share me [[sim:reasoning={encode_text(reasoning)}]]", thinking=True)
+    expect(reply).to_have_attribute("data-status", "complete", timeout=STREAM_TIMEOUT)
+    chat.get_by_test_id("share").click()
+    dialog = chat.get_by_role("dialog", name="Share this chat")
+    expect(dialog).to_be_visible()
+    dialog.get_by_test_id("share-include-reasoning").check()
+    dialog.get_by_role("button", name="Create link").click()
+    url_box = dialog.get_by_test_id("share-url")
+    expect(url_box).to_have_value(re.compile(r"^http://127\.0\.0\.1:\d+/s/[\w-]{20,}/$"))
+    url = url_box.input_value()
+    expect(dialog.get_by_role("listitem")).to_contain_text("with reasoning")
+
+    stranger = browser.new_context()  # no session: anyone with the link
+    try:
+        shared = stranger.new_page()
+        assert shared.goto(url).status == 200
+        expect(shared.get_by_test_id("thinking")).to_contain_text(reasoning)
+
+        dialog.get_by_role("button", name=re.compile(r"^Revoke link")).click()
+        expect(dialog.get_by_role("listitem")).to_have_count(0)
+        assert shared.goto(url).status == 404
+    finally:
+        stranger.close()

@@ -1,0 +1,113 @@
+// The share dialog: make a read-only link (with or without the reasoning, with an
+// expiry), copy it, and see and revoke the conversation's live links.
+
+import { api } from "./api.js";
+import { copyText } from "./clipboard.js";
+import { formatDateTime, formatInt } from "./format.js";
+import { toast } from "./toast.js";
+
+export class ShareDialog {
+  constructor(dialog) {
+    this.dialog = dialog;
+    this.form = dialog.querySelector("[data-share-form]");
+    this.includeReasoning = dialog.querySelector("[data-testid=share-include-reasoning]");
+    this.expiry = dialog.querySelector("[data-share-expiry]");
+    this.createButton = dialog.querySelector("[data-share-create]");
+    this.result = dialog.querySelector("[data-share-result]");
+    this.url = dialog.querySelector("[data-testid=share-url]");
+    this.linksSection = dialog.querySelector("[data-share-links]");
+    this.list = dialog.querySelector("[data-share-list]");
+    this.conversationId = null;
+    this.form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.create();
+    });
+    dialog.querySelector("[data-share-close]").addEventListener("click", () => dialog.close());
+    dialog.querySelector("[data-share-copy]").addEventListener("click", async (event) => {
+      const ok = await copyText(this.url.value);
+      event.currentTarget.textContent = ok ? "Copied" : "Copy failed";
+      window.setTimeout(() => {
+        dialog.querySelector("[data-share-copy]").textContent = "Copy link";
+      }, 1500);
+    });
+    this.url.addEventListener("focus", () => this.url.select());
+    dialog.addEventListener("click", (event) => {
+      if (event.target === dialog) dialog.close(); // a click on the backdrop
+    });
+  }
+
+  open(conversationId) {
+    this.conversationId = conversationId;
+    this.result.hidden = true;
+    this.url.value = "";
+    this.url.removeAttribute("value");
+    this.dialog.showModal();
+    this.includeReasoning.focus();
+    this.loadLinks();
+  }
+
+  async create() {
+    const body = { include_reasoning: this.includeReasoning.checked };
+    if (this.expiry.value) body.expires_in_days = Number(this.expiry.value);
+    this.createButton.disabled = true;
+    try {
+      const link = await api.share(this.conversationId, body);
+      this.url.value = link.url;
+      this.url.setAttribute("value", link.url);
+      this.result.hidden = false;
+      this.url.focus();
+      this.loadLinks();
+    } catch (error) {
+      toast(error.message);
+    } finally {
+      this.createButton.disabled = false;
+    }
+  }
+
+  async loadLinks() {
+    const conversationId = this.conversationId;
+    let links;
+    try {
+      links = (await api.shares(conversationId)).results;
+    } catch {
+      return;
+    }
+    if (conversationId !== this.conversationId) return;
+    this.linksSection.hidden = links.length === 0;
+    this.list.replaceChildren(...links.map((link) => this.renderLink(link)));
+  }
+
+  renderLink(link) {
+    const item = document.createElement("li");
+    const text = document.createElement("div");
+    const title = document.createElement("strong");
+    title.textContent = `Link ${link.short_id}`;
+    const facts = [
+      `${formatInt(link.message_count)} messages`,
+      link.include_reasoning ? "with reasoning" : "answers only",
+      `${formatInt(link.view_count)} ${link.view_count === 1 ? "view" : "views"}`,
+      link.expires_at ? `expires ${formatDateTime(link.expires_at)}` : "never expires",
+    ];
+    const detail = document.createElement("span");
+    detail.className = "muted";
+    detail.textContent = facts.join(" · ");
+    text.append(title, detail);
+    const revoke = document.createElement("button");
+    revoke.type = "button";
+    revoke.className = "btn btn-small";
+    revoke.textContent = "Revoke";
+    revoke.setAttribute("aria-label", `Revoke link ${link.short_id}`);
+    revoke.addEventListener("click", async () => {
+      try {
+        await api.revokeShare(link.id);
+      } catch (error) {
+        toast(error.message);
+        return;
+      }
+      toast("Link revoked: it no longer opens.", { kind: "info", ms: 3000 });
+      this.loadLinks();
+    });
+    item.append(text, revoke);
+    return item;
+  }
+}
