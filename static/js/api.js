@@ -18,11 +18,14 @@ function csrfToken() {
   return "";
 }
 
+// `body`: a value sent as JSON, or FormData sent as multipart.
 export async function request(method, path, body) {
   const headers = { Accept: "application/json" };
   const init = { method, headers, credentials: "same-origin" };
   if (method !== "GET") headers["X-CSRFToken"] = csrfToken();
-  if (body !== undefined) {
+  if (body instanceof FormData) {
+    init.body = body;
+  } else if (body !== undefined) {
     headers["Content-Type"] = "application/json";
     init.body = JSON.stringify(body);
   }
@@ -63,6 +66,11 @@ export const api = {
   stop: (messageId) => request("POST", `/api/messages/${id(messageId)}/stop/`),
   regenerate: (messageId) => request("POST", `/api/messages/${id(messageId)}/regenerate/`),
   selectVersion: (messageId) => request("POST", `/api/messages/${id(messageId)}/select/`),
+  upload: (file) => {
+    const form = new FormData();
+    form.append("file", file);
+    return request("POST", "/api/uploads/", form);
+  },
   shares: (conversationId) => request("GET", `/api/conversations/${id(conversationId)}/shares/`),
   share: (conversationId, body) =>
     request("POST", `/api/conversations/${id(conversationId)}/shares/`, body),

@@ -41,6 +41,7 @@ class ChatApp {
     this.composer = new Composer(document.querySelector("[data-composer]"), {
       onSend: (text, choice) => this.send(text, choice),
       onStop: () => this.stop(),
+      onError: (text) => toast(text),
     });
     this.sidebar = new Sidebar(document.querySelector("[data-sidebar]"), {
       search: async (query) => (await this.call(api.conversations(query))).results,
@@ -304,7 +305,8 @@ class ChatApp {
       const sent = await this.call(api.send(conversation.id, { content: text, ...choice }));
       if (this.conversation !== conversation) return;
       this.composer.clear();
-      this.composer.remember(choice);
+      const { attachments: _sent, ...sticky } = choice;
+      this.composer.remember(sticky);
       conversation.settings = {
         model: choice.model,
         enable_thinking: choice.enable_thinking ?? null,

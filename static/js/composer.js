@@ -1,5 +1,8 @@
 // The composer: message box (Enter sends, Shift+Enter adds a line), model picker,
-// deep-thinking switch and thinking budget, and the send button that becomes stop.
+// deep-thinking switch and thinking budget, images for vision models, and the send
+// button that becomes stop.
+
+import { Attachments } from "./attachments.js";
 
 const KIND = {
   hybrid: "Hybrid thinking",
@@ -16,10 +19,12 @@ export function modelKind(model) {
 }
 
 export class Composer {
-  constructor(form, { onSend, onStop }) {
+  constructor(form, { onSend, onStop, onError }) {
     this.form = form;
     this.onSend = onSend;
     this.onStop = onStop;
+    this.onError = onError;
+    this.attachments = new Attachments(form, { onChange: () => this.refresh(), onError });
     this.input = form.querySelector("[data-testid=composer]");
     this.sendButton = form.querySelector("[data-testid=send]");
     this.stopButton = form.querySelector("[data-testid=stop]");
@@ -66,7 +71,13 @@ export class Composer {
   }
 
   canSend() {
-    return !this.streaming && !this.busy && this.input.value.trim() !== "" && this.model() !== null;
+    return (
+      !this.streaming &&
+      !this.busy &&
+      !this.attachments.isUploading &&
+      this.input.value.trim() !== "" &&
+      this.model() !== null
+    );
   }
 
   setModels(models) {
@@ -143,6 +154,13 @@ export class Composer {
     const model = this.model();
     if (!model) return null;
     const body = { model: model.id };
+    if (this.attachments.count) {
+      if (!model.vision) {
+        this.onError(`${model.label} can't read images: pick a vision model or remove them.`);
+        return null;
+      }
+      body.attachments = this.attachments.ids();
+    }
     if (model.thinking !== "none") body.enable_thinking = this.thinkingEnabled(model);
     if (model.supports_budget && body.enable_thinking && this.budget.value.trim() !== "") {
       const budget = Number(this.budget.value);
@@ -161,6 +179,7 @@ export class Composer {
     if (model) {
       const thinking = this.thinkingEnabled(model);
       this.current.textContent = model.label;
+      this.attachments.setModel(model);
       this.kind.replaceChildren(
         ...modelKind(model).map((text) => {
           const chip = document.createElement("span");
@@ -209,6 +228,7 @@ export class Composer {
   }
 
   clear() {
+    this.attachments.clear();
     this.setText("");
   }
 

@@ -374,3 +374,29 @@ def test_the_share_dialog_makes_a_link_and_revokes_it(chat, browser):
         assert shared.goto(url).status == 404
     finally:
         stranger.close()
+
+
+def test_an_image_goes_to_a_vision_model_and_shows_in_the_transcript(chat, api, tmp_path):
+    from PIL import Image
+
+    picture = tmp_path / "red-square.png"
+    Image.new("RGB", (64, 48), (220, 40, 40)).save(picture)
+    attach = chat.locator("[data-attach]")
+    chat.get_by_test_id("model-select").select_option("qwen-plus")
+    expect(attach).to_be_disabled()
+    expect(attach).to_have_attribute("aria-label", re.compile("can't read images"))
+
+    chat.get_by_test_id("model-select").select_option("qvq-max")
+    expect(attach).to_be_enabled()
+    chat.locator("[data-attach-input]").set_input_files(picture)
+    expect(chat.locator(".attachment-chip:not(.is-uploading)")).to_have_count(1)
+    reply = send(chat, "What colour is this?")
+    expect(reply.get_by_test_id("thinking")).to_be_visible(timeout=STREAM_TIMEOUT)
+    expect(reply).to_have_attribute("data-status", "complete", timeout=STREAM_TIMEOUT)
+    expect(chat.locator(".attachment-chip")).to_have_count(0)
+
+    shown = chat.locator("[data-role=user] .attachments img")
+    expect(shown).to_have_count(1)
+    assert shown.evaluate("(img) => img.complete && img.naturalWidth") == 64
+    stored = api.get(f"/api/conversations/{conversation_id(chat)}/").json()["messages"][0]
+    assert [a["width"] for a in stored["attachments"]] == [64]
