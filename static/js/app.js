@@ -4,14 +4,12 @@
 import { api } from "./api.js";
 import { Composer } from "./composer.js";
 import { confirmDialog } from "./dialog.js";
-import { exportJson, exportMarkdown } from "./export.js";
-import { MenuButton } from "./menu.js";
 import { AssistantMessageView, FINISHED, UserMessageView } from "./message.js";
 import { ScrollFollower } from "./scroll.js";
-import { ShareDialog } from "./share.js";
 import { Sidebar } from "./sidebar.js";
 import { ConversationSocket } from "./socket.js";
 import { announce, toast } from "./toast.js";
+import { Topbar } from "./topbar.js";
 import { Transcript } from "./transcript.js";
 
 const TICK_MS = 250;
@@ -25,9 +23,6 @@ class ChatApp {
       transcript: document.querySelector("[data-transcript]"),
       scroller: document.querySelector("[data-scroller]"),
       empty: document.querySelector("[data-empty-state]"),
-      title: document.querySelector("[data-conversation-title]"),
-      exportMenu: document.querySelector("[data-export-menu]"),
-      shareButton: document.querySelector("[data-share-open]"),
     };
     this.models = new Map();
     this.conversation = null; // {id, title, created_at, updated_at, settings}
@@ -49,6 +44,7 @@ class ChatApp {
       rename: (id, title) => this.rename(id, title),
       remove: (id, title) => this.remove(id, title),
     });
+    this.topbar = new Topbar({ modelLabel: (id) => this.modelLabel(id) });
     this.sidebar.setItems(initial.conversations);
     this.bind();
     this.show(initial.conversation);
@@ -68,17 +64,6 @@ class ChatApp {
         this.composer.focus();
       });
     }
-    document.querySelector("[data-action=export-markdown]").addEventListener("click", () =>
-      this.export("markdown"),
-    );
-    document.querySelector("[data-action=export-json]").addEventListener("click", () =>
-      this.export("json"),
-    );
-    this.exportMenu = new MenuButton(this.el.exportMenu);
-    this.shareDialog = new ShareDialog(document.querySelector("[data-share-dialog]"));
-    this.el.shareButton.addEventListener("click", () => {
-      if (this.conversation) this.shareDialog.open(this.conversation.id);
-    });
     document.addEventListener("keydown", (event) => {
       const mod = event.ctrlKey || event.metaKey;
       if (mod && event.shiftKey && event.key.toLowerCase() === "o") {
@@ -150,7 +135,6 @@ class ChatApp {
   show(conversation, { keepChoices = false } = {}) {
     this.socket?.close();
     this.socket = null;
-    for (const view of this.views.values()) view.dispose?.();
     this.views.clear();
     this.conversation = conversation
       ? {
@@ -162,19 +146,11 @@ class ChatApp {
       : null;
     this.transcript = new Transcript(conversation?.messages ?? []);
     this.sidebar.setActive(conversation?.id ?? null);
-    this.setTitle(conversation?.title);
-    this.el.exportMenu.hidden = !conversation;
-    this.el.shareButton.hidden = !conversation;
+    this.topbar.show(this.conversation);
     if (this.models.size && !keepChoices) this.composer.applySettings(conversation?.settings ?? null);
     if (conversation) this.connect();
     this.layout();
     this.scroll.toBottom();
-  }
-
-  setTitle(title) {
-    const text = this.conversation ? title || "New chat" : "New chat";
-    this.el.title.textContent = text;
-    document.title = this.conversation ? `${text} · Ponder` : "Ponder";
   }
 
   connect() {
@@ -286,7 +262,7 @@ class ChatApp {
       if (this.conversation?.id !== id) return;
       this.conversation.title = fresh.title;
       this.conversation.settings = fresh.settings;
-      this.setTitle(fresh.title);
+      this.topbar.setTitle(fresh.title);
       await this.sidebar.reload();
       this.sidebar.setActive(id);
     } catch {
@@ -387,7 +363,7 @@ class ChatApp {
     }
     if (this.conversation?.id === id) {
       this.conversation.title = title;
-      this.setTitle(title);
+      this.topbar.setTitle(title);
     }
   }
 
@@ -405,17 +381,6 @@ class ChatApp {
     this.sidebar.removeItem(id);
     toast("Chat deleted.", { kind: "info", ms: 3000 });
     if (this.conversation?.id === id) this.goHome();
-  }
-
-  async export(kind) {
-    if (!this.conversation) return;
-    try {
-      const conversation = await this.call(api.conversation(this.conversation.id));
-      if (kind === "json") exportJson(conversation);
-      else exportMarkdown(conversation, (id) => this.modelLabel(id));
-    } catch {
-      // Reported.
-    }
   }
 }
 
