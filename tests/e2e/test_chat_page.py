@@ -400,3 +400,29 @@ def test_an_image_goes_to_a_vision_model_and_shows_in_the_transcript(chat, api, 
     assert shown.evaluate("(img) => img.complete && img.naturalWidth") == 64
     stored = api.get(f"/api/conversations/{conversation_id(chat)}/").json()["messages"][0]
     assert [a["width"] for a in stored["attachments"]] == [64]
+
+
+def test_the_page_follows_the_stream_until_the_reader_scrolls_up(chat):
+    paragraphs = "\n\n".join(f"Paragraph {i:02d}. " + "lorem ipsum " * 6 for i in range(1, 41))
+    reply = send(chat, f"Long one [[sim:rate=90 answer={encode_text(paragraphs)}]]", thinking=False)
+    answer = reply.get_by_test_id("answer")
+    scroller = chat.locator("[data-scroller]")
+    distance_to_bottom = "(el) => el.scrollHeight - el.scrollTop - el.clientHeight"
+    expect(answer).to_contain_text("Paragraph 12", timeout=STREAM_TIMEOUT)
+    assert scroller.evaluate(distance_to_bottom) < 50  # following
+
+    box = scroller.bounding_box()
+    chat.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    chat.mouse.wheel(0, -300)
+    chat.wait_for_timeout(300)
+    top = scroller.evaluate("(el) => el.scrollTop")
+    expect(answer).to_contain_text("Paragraph 25", timeout=STREAM_TIMEOUT)
+    assert abs(scroller.evaluate("(el) => el.scrollTop") - top) <= 2  # left where it was
+    jump = chat.get_by_role("button", name="Scroll to the latest message")
+    expect(jump).to_be_visible()
+
+    jump.click()
+    expect(reply).to_have_attribute("data-status", "complete", timeout=STREAM_TIMEOUT)
+    chat.wait_for_timeout(300)
+    assert scroller.evaluate(distance_to_bottom) < 50  # following again
+    expect(jump).to_be_hidden()
