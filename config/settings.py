@@ -108,6 +108,8 @@ CHANNEL_LAYERS = {
 }
 CELERY_BROKER_URL = celery_broker_url(REDIS_URL)
 CELERY_RESULT_BACKEND = None
+# Separate queues let several Ponder stacks share one Redis (the test suite runs two).
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("PONDER_CELERY_QUEUE", "celery")
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = False

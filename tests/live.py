@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -149,6 +150,7 @@ class LiveStack:
     env: dict[str, str]
     worker: LiveProcess
     web: LiveProcess
+    queue: str = "celery"
     extra: list[LiveProcess] = field(default_factory=list)
 
     def stop(self) -> None:
@@ -161,15 +163,16 @@ class LiveStack:
 
 
 def start_stack(simulator_url: str, protocol: str = "openai") -> LiveStack:
-    """Start a worker and daphne against the test database (call with DB access unblocked)."""
-    import redis
-    from django.conf import settings
+    """Start a worker and daphne against the test database (call with DB access unblocked).
 
-    env = child_env(simulator_url, protocol)
-    redis.Redis.from_url(settings.REDIS_URL).flushdb()
+    Each stack has a Celery queue of its own: stacks alive at once (the browser tests' and
+    the integration tests') share Redis, and must never run each other's replies.
+    """
+    queue = f"ponder-test-{protocol}-{uuid.uuid4().hex[:8]}"
+    env = child_env(simulator_url, protocol, PONDER_CELERY_QUEUE=queue)
     worker = start_worker(env)
     web, base_url = start_daphne(env)
-    return LiveStack(base_url, env, worker, web)
+    return LiveStack(base_url, env, worker, web, queue=queue)
 
 
 class Session:

@@ -236,7 +236,7 @@ def test_upstream_failure_ends_failed_with_readable_error(live_alice, directive,
     assert Message.objects.filter(conversation_id=conversation_id, role="user").count() == 1
 
 
-def test_a_second_delivery_of_the_task_does_nothing(live_alice):
+def test_a_second_delivery_of_the_task_does_nothing(live, live_alice):
     from chat.tasks import generate_reply
 
     conversation_id = live_alice.new_conversation()
@@ -246,7 +246,7 @@ def test_a_second_delivery_of_the_task_does_nothing(live_alice):
         ]["id"]
         events = collect_events(ws, reply_id)
         before = Message.objects.get(id=reply_id)
-        generate_reply.delay(reply_id)
+        generate_reply.apply_async([reply_id], queue=live.queue)
         with pytest.raises(TimeoutError):
             ws.recv(timeout=2)
     after = Message.objects.get(id=reply_id)
