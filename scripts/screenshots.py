@@ -107,7 +107,9 @@ def seed(username: str, password: str) -> str:
     from accounts.models import User
     from chat.models import Conversation, Message
 
-    user = User.objects.create_user(username=username, password=password)
+    user = User.objects.create_user(
+        username=username, password=password, monthly_token_quota=100_000
+    )
     now = timezone.now()
     for title, hours in OTHER_CONVERSATIONS:
         when = now - timedelta(hours=hours)
@@ -120,6 +122,7 @@ def seed(username: str, password: str) -> str:
         Message.objects.create(
             conversation=conversation, role="assistant", reply_to=asked, model="qwen-plus",
             content="…", status="complete", created_at=when + timedelta(seconds=1),
+            input_tokens=120 + 40 * len(title), output_tokens=900 + 60 * len(title),
         )  # fmt: skip
 
     start = now - timedelta(minutes=2)

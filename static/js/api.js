@@ -53,6 +53,7 @@ const id = (value) => encodeURIComponent(value);
 
 export const api = {
   models: () => request("GET", "/api/models/"),
+  me: () => request("GET", "/api/me/"),
   conversations: (query = "") =>
     request("GET", `/api/conversations/${query ? `?q=${encodeURIComponent(query)}` : ""}`),
   createConversation: (title) => request("POST", "/api/conversations/", title ? { title } : {}),

@@ -49,6 +49,7 @@ class ChatApp {
     this.bind();
     this.show(initial.conversation);
     this.loadModels();
+    this.loadQuota();
     window.setInterval(() => this.tick(), TICK_MS);
   }
 
@@ -95,6 +96,14 @@ class ChatApp {
       }
     } catch {
       window.setTimeout(() => this.loadModels(), 3000);
+    }
+  }
+
+  async loadQuota() {
+    try {
+      this.sidebar.setQuota((await api.me()).quota);
+    } catch {
+      // The allowance is a nicety; the send itself reports an exhausted quota.
     }
   }
 
@@ -230,6 +239,7 @@ class ChatApp {
       interrupted: "Reply interrupted.",
     };
     announce(said[message.status] ?? "");
+    this.loadQuota();
     // A title may have been written meanwhile; after the first answer, look once more.
     this.refreshSummary();
     if (this.transcript.turns.length === 1) {

@@ -1,7 +1,7 @@
 // The conversation list: search, newest first grouped by day, rename in place,
 // delete after confirming; on narrow screens it slides in behind a menu button.
 
-import { dateGroup } from "./format.js";
+import { dateGroup, formatDateTime, formatInt } from "./format.js";
 import { iconButton } from "./icons.js";
 
 const NARROW = window.matchMedia("(max-width: 860px)");
@@ -86,6 +86,20 @@ export class Sidebar {
 
   async reload() {
     await this.runSearch();
+  }
+
+  // The monthly token allowance, when the user has one.
+  setQuota(quota) {
+    const box = this.root.querySelector("[data-quota]");
+    box.hidden = !quota?.monthly_tokens;
+    if (box.hidden) return;
+    const used = Math.min(quota.used_tokens, quota.monthly_tokens);
+    const share = used / quota.monthly_tokens;
+    box.querySelector("[data-quota-text]").textContent =
+      `${formatInt(quota.used_tokens)} of ${formatInt(quota.monthly_tokens)} tokens this month`;
+    box.title = `Resets ${formatDateTime(quota.resets_at)}`;
+    box.querySelector("[data-quota-bar]").style.width = `${(share * 100).toFixed(1)}%`;
+    box.classList.toggle("is-high", share >= 0.9);
   }
 
   setItems(items) {
