@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
@@ -143,6 +144,43 @@ def test_reload_mid_stream_resumes_without_loss_or_duplicates(chat, api):
     expect(reply.get_by_test_id("thinking").locator("summary")).to_have_text(
         re.compile(r"^Thought for \d+\.\d s · [\d,]+ reasoning tokens$")
     )
+
+
+def test_a_dropped_websocket_reconnects_and_resumes_from_its_last_seq(chat, api):
+    sockets, line = [], {"down": False}
+
+    def relay(ws):  # pass frames through; while the line is down, refuse to connect
+        if line["down"]:
+            ws.close()
+            return
+        sockets.append((ws, ws.connect_to_server()))
+
+    chat.route_web_socket(re.compile(r"/ws/conversations/"), relay)
+    directives = (
+        f"rate=40 reasoning={encode_text(PLAIN_REASONING)} answer={encode_text(PLAIN_ANSWER)}"
+    )
+    reply = send(chat, f"Keep going [[sim:{directives}]]", thinking=True)
+    message_id = reply.get_attribute("data-message-id")
+    expect(reply.get_by_test_id("thinking")).to_contain_text("step020", timeout=STREAM_TIMEOUT)
+    line["down"] = True
+    page_side, server_side = sockets[-1]
+    server_side.close()
+    page_side.close()
+    # The reply ends while the page is cut off: no live event is left to reveal a gap,
+    # so only the resume sent on reconnecting can bring the rest.
+    deadline = time.monotonic() + 30
+    while stored_message(api, message_id, conversation_id(chat))["status"] != "complete":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    line["down"] = False
+
+    expect(reply).to_have_attribute("data-status", "complete", timeout=STREAM_TIMEOUT)
+    assert len(sockets) >= 2
+    stored = stored_message(api, message_id, conversation_id(chat))
+    assert stored["content"] == PLAIN_ANSWER
+    pane_text = reply.get_by_test_id("thinking").locator(".thinking-text").text_content()
+    assert pane_text == stored["reasoning"] == PLAIN_REASONING
+    assert reply.get_by_test_id("answer").inner_text() == PLAIN_ANSWER
 
 
 HOSTILE_ANSWER = """Try these:
