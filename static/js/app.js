@@ -85,17 +85,18 @@ class ChatApp {
     }
   }
 
-  async loadModels() {
+  async loadModels(attempt = 0) {
     try {
-      const { models } = await this.call(api.models());
+      const { models } = await api.models();
       this.models = new Map(models.map((model) => [model.id, model]));
       this.composer.setModels(models);
       this.composer.applySettings(this.conversation?.settings ?? null);
       for (const view of this.views.values()) {
         if (view.modelName) view.modelName.textContent = this.modelLabel(view.message.model);
       }
-    } catch {
-      window.setTimeout(() => this.loadModels(), 3000);
+    } catch (error) {
+      if (attempt === 0) toast(`${error.message} Retrying…`);
+      window.setTimeout(() => this.loadModels(attempt + 1), 3000);
     }
   }
 

@@ -6,13 +6,8 @@ export function formatInt(value) {
   return integer.format(value ?? 0);
 }
 
-export function formatSeconds(ms, { decimals = 1 } = {}) {
-  const seconds = Math.max(0, ms) / 1000;
-  if (seconds >= 60 && decimals === 0) {
-    const minutes = Math.floor(seconds / 60);
-    return `${minutes} min ${Math.floor(seconds % 60)} s`;
-  }
-  return `${seconds.toFixed(decimals)} s`;
+export function formatSeconds(ms) {
+  return `${(Math.max(0, ms) / 1000).toFixed(1)} s`;
 }
 
 export function formatCost(cost, currency) {
