@@ -48,6 +48,8 @@ anywhere in the text (several allowed, merged; they are stripped from the prompt
 Run it: ``python -m chat.upstream.simulator --port 0 --rate 40`` (prints
 ``SIMULATOR_LISTENING http://127.0.0.1:PORT``), ``python manage.py
 simulate_upstream --port N``, or ``SimulatorThread().start()`` in tests.
+``--trace-file PATH`` (off by default) appends ``<request id> <piece index> <unix
+time>`` for every piece written, flushed when each response ends (``bench/`` uses it).
 """
 
 from chat.upstream.simulator.app import Simulator

@@ -9,7 +9,7 @@ import logging
 import time
 import uuid
 from collections import deque
-from typing import Any
+from typing import Any, TextIO
 
 from chat.upstream.request import DASHSCOPE_MULTIMODAL_PATH, DASHSCOPE_TEXT_PATH, OPENAI_PATH
 from chat.upstream.simulator.directives import Directives, parse_directives, strip_directives
@@ -49,8 +49,10 @@ _POLL = 0.05  # how often a long pause checks whether the client has gone
 class Simulator:
     """The request handler: one per server, shared by all its connections."""
 
-    def __init__(self, *, rate: float = 40.0) -> None:
+    def __init__(self, *, rate: float = 40.0, trace: TextIO | None = None) -> None:
         self.rate = rate
+        # Opt-in (``--trace-file``): one line per streamed piece, for latency benchmarks.
+        self.trace = trace
         self.requests: deque[dict[str, Any]] = deque(maxlen=LOG_SIZE)
         self._attempts: dict[str, int] = {}
         self._connections: set[asyncio.StreamWriter] = set()
@@ -167,7 +169,11 @@ class Simulator:
         if not plan.stream:
             await self._whole(plan, script, responder)
             return
-        await Stream(self, plan, script, directives, fault, responder, entry).run()
+        try:
+            await Stream(self, plan, script, directives, fault, responder, entry).run()
+        finally:
+            if self.trace is not None:
+                self.trace.flush()
 
     def _fault(self, directives: Directives, request: Request) -> str | None:
         """Return the fault to inject into this attempt, counting ``times=K`` attempts."""
@@ -225,6 +231,7 @@ class Stream:
         self.entry = entry
         self.format = _format(plan)
         self.tally = Tally(plan.input_tokens)
+        self.trace = simulator.trace
         rate = directives.rate if directives.rate is not None else simulator.rate
         self.interval = 1.0 / rate if rate > 0 else 0.0
 
@@ -247,7 +254,10 @@ class Stream:
                 return
             await self._pace(started, index)
             self.tally.add(channel)
+            written_at = time.time()
             await self._write(self.format.piece(channel, text, self.tally))
+            if self.trace is not None:  # "<request id> <piece index> <unix time>"
+                self.trace.write(f"{self.format.request_id} {index} {written_at:.6f}\n")
             self.entry["pieces_sent"] = index + 1
             if responder.closed:
                 return

@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from typing import TextIO
 
 from chat.upstream.simulator.app import Simulator
 
@@ -29,9 +30,9 @@ def _url(server: asyncio.Server) -> str:
     return f"http://{host}:{port}"
 
 
-async def serve(host: str, port: int, rate: float) -> None:
+async def serve(host: str, port: int, rate: float, trace: TextIO | None = None) -> None:
     """Serve until SIGINT or SIGTERM; print the listening line first."""
-    simulator = Simulator(rate=rate)
+    simulator = Simulator(rate=rate, trace=trace)
     server = await start_server(simulator, host, port)
     print(f"SIMULATOR_LISTENING {_url(server)}", flush=True)
     stop = asyncio.Event()
@@ -59,11 +60,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=DEFAULT_RATE,
         help="token pieces per second per stream; 0 = as fast as possible",
     )
+    parser.add_argument(
+        "--trace-file",
+        metavar="PATH",
+        help="append '<request id> <piece index> <unix time>' per streamed piece (benchmarks)",
+    )
     args = parser.parse_args(argv)
+    trace = open(args.trace_file, "a", encoding="utf-8") if args.trace_file else None  # noqa: SIM115
     try:
-        asyncio.run(serve(args.host, args.port, args.rate))
+        asyncio.run(serve(args.host, args.port, args.rate, trace))
     except KeyboardInterrupt:
         pass
+    finally:
+        if trace is not None:
+            trace.close()
     return 0
 
 

