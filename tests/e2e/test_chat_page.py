@@ -58,7 +58,7 @@ def test_login_leads_to_an_empty_chat(chat):
 
 
 def test_thinking_streams_open_then_closes_and_the_answer_renders_markdown(chat, api):
-    reply = send(chat, "Is 3599 prime? [[sim:rate=30]]", thinking=True, budget="4000")
+    reply = send(chat, "Is 3599 prime? [[sim:rate=40]]", thinking=True, budget="4000")
     pane = reply.get_by_test_id("thinking")
     summary = pane.locator("summary")
     expect(pane).to_have_attribute("open", "")
@@ -441,8 +441,8 @@ def test_an_image_goes_to_a_vision_model_and_shows_in_the_transcript(chat, api, 
 
 
 def test_the_page_follows_the_stream_until_the_reader_scrolls_up(chat):
-    paragraphs = "\n\n".join(f"Paragraph {i:02d}. " + "lorem ipsum " * 6 for i in range(1, 41))
-    reply = send(chat, f"Long one [[sim:rate=90 answer={encode_text(paragraphs)}]]", thinking=False)
+    paragraphs = "\n\n".join(f"Paragraph {i:02d}. " + "lorem ipsum " * 6 for i in range(1, 33))
+    reply = send(chat, f"Long one [[sim:rate=110 answer={encode_text(paragraphs)}]]", thinking=False)
     answer = reply.get_by_test_id("answer")
     scroller = chat.locator("[data-scroller]")
     distance_to_bottom = "(el) => el.scrollHeight - el.scrollTop - el.clientHeight"
