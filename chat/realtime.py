@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import uuid
 from typing import Any
 
@@ -17,6 +18,8 @@ import redis.asyncio as aioredis
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.conf import settings
+
+logger = logging.getLogger(__name__)
 
 REPLAY_TTL_SECONDS = 3600
 CANCEL_TTL_SECONDS = 3600
@@ -51,21 +54,50 @@ def async_redis() -> aioredis.Redis:
     loop_id = id(asyncio.get_running_loop())
     client = _async_clients.get(loop_id)
     if client is None:
-        client = aioredis.Redis.from_url(settings.REDIS_URL, max_connections=200)
+        pool = aioredis.BlockingConnectionPool.from_url(
+            settings.REDIS_URL, max_connections=500, timeout=30, socket_timeout=15
+        )
+        client = aioredis.Redis(connection_pool=pool)
         _async_clients[loop_id] = client
     return client
 
 
+PUBLISH_ATTEMPTS = 4
+
+
 async def publish(conversation_id: uuid.UUID | str, event: Event) -> None:
-    """Append ``event`` to its message's replay buffer, then send it to the conversation."""
+    """Append ``event`` to its message's replay buffer, then send it to the conversation.
+
+    The buffer is the record: appending is retried and raises only when Redis stays down.
+    The live send is best effort; a client that misses one fills the gap from the buffer.
+    """
+    for attempt in range(PUBLISH_ATTEMPTS):
+        try:
+            await _append(event)
+            break
+        except redis.exceptions.ResponseError as exc:
+            if "equal or smaller" in str(exc):
+                break  # an earlier attempt landed but its reply was lost
+            raise
+        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
+            if attempt == PUBLISH_ATTEMPTS - 1:
+                raise
+            await asyncio.sleep(0.1 * 2**attempt)
+    try:
+        await get_channel_layer().group_send(
+            group_name(conversation_id), {"type": "stream.event", "event": event}
+        )
+    except Exception:
+        logger.warning("live send of %s seq %s failed; clients catch up from the buffer",
+                       event["message_id"], event["seq"], exc_info=True)  # fmt: skip
+
+
+async def _append(event: Event) -> None:
     key = replay_key(event["message_id"])
     async with async_redis().pipeline(transaction=False) as pipe:
         pipe.xadd(key, {"e": encode(event)}, id=f"0-{event['seq']}")
         pipe.expire(key, REPLAY_TTL_SECONDS)
         await pipe.execute()
-    await get_channel_layer().group_send(
-        group_name(conversation_id), {"type": "stream.event", "event": event}
-    )
 
 
 async def replay(message_id: uuid.UUID | str, after_seq: int) -> list[Event]:

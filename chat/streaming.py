@@ -148,23 +148,39 @@ class ReplyRun:
         snapshot = dataclasses.replace(self.progress)
         self.dirty = False
         self.last_saved = time.monotonic()
-        self.save_task = asyncio.create_task(
-            self.db(reply_store.save_progress, self.job.message_id, snapshot)
-        )
+        self.save_task = asyncio.create_task(self._save(snapshot))
+
+    async def _save(self, snapshot: Progress) -> None:
+        try:
+            await self.db(reply_store.save_progress, self.job.message_id, snapshot)
+        except Exception:
+            # Try again at the next beat; a stopped heartbeat would get the reply reaped.
+            logger.warning("reply %s: saving progress failed", self.job.message_id, exc_info=True)
+            self.dirty = True
 
 
 async def tick(run: ReplyRun) -> None:
     """Flush coalesced text and save progress on a steady beat until cancelled."""
     while True:
         await asyncio.sleep(settings.STREAM_COALESCE_SECONDS)
-        await run.relay.flush()
+        await flush_uncancellable(run.relay)
         run.maybe_save()
+
+
+async def flush_uncancellable(relay: Relay) -> None:
+    """Flush so that cancelling the caller cannot cut an event off half-published.
+
+    A flush takes the text out of the buffer and a seq number before it publishes; cut
+    short, that text would be lost. Shielded, it completes under the relay's lock, and the
+    final flush waits for it.
+    """
+    await asyncio.shield(relay.flush())
 
 
 async def consume(run: ReplyRun, client: UpstreamClient) -> None:
     async for event in client.stream(run.job.request):
         if run.apply(event):
-            await run.relay.flush()
+            await flush_uncancellable(run.relay)
             run.relay.add(content=event.text)
         if run.error is not None:
             break
@@ -224,9 +240,14 @@ async def finish_reply(run: ReplyRun, handle: ReplyHandle) -> None:
     message = await run.db(
         reply_store.finish, run.job, run.progress, status, error_code=code, error_message=text
     )
+    handle.stopped.set()
     if message is None:
         logger.warning("reply %s was no longer streaming at the end", run.job.message_id)
         return
-    await run.relay.publish_status(message)
-    handle.stopped.set()
+    try:
+        await run.relay.publish_status(message)
+    except Exception:
+        # The database has the final state; a client reloading the page sees it.
+        logger.exception("reply %s: publishing its final status failed", run.job.message_id)
+        return
     logger.info("reply %s ended %s after %d events", run.job.message_id, status, run.relay.seq)

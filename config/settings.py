@@ -84,8 +84,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # test runs in one checkout never share one.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-db-{os.getpid()}.sqlite3")}
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", 60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Under ASGI a persistent connection per request thread exhausts PostgreSQL; a bounded
+    # pool per process makes excess requests wait instead of failing.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": int(os.environ.get("PONDER_DB_POOL_SIZE", "20")),
+        "timeout": 30,
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -103,7 +109,14 @@ REDIS_URL = os.environ.get("REDIS_URL") or f"unix://{bundled_redis_socket(VAR_DI
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 30},
+        "CONFIG": {
+            # redis-py's pools raise (not wait) when full: hundreds of concurrent streams
+            # and sockets need room. The socket timeout must exceed channels_redis' 5 s
+            # blocking receive, or every idle websocket dies after 5 s.
+            "hosts": [{"address": REDIS_URL, "max_connections": 2000, "socket_timeout": 15}],
+            "capacity": 1000,
+            "expiry": 30,
+        },
     },
 }
 CELERY_BROKER_URL = celery_broker_url(REDIS_URL)
