@@ -54,6 +54,10 @@ class Relay:
     def has_reasoning_pending(self) -> bool:
         return bool(self._reasoning)
 
+    @property
+    def has_pending(self) -> bool:
+        return bool(self._reasoning or self._content)
+
     async def flush(self) -> None:
         async with self._lock:
             reasoning, content = "".join(self._reasoning), "".join(self._content)
@@ -95,7 +99,7 @@ class ReplyHandle:
             self.consume.cancel()
 
 
-@dataclass
+@dataclass(eq=False)  # hashed by identity: the beat keeps a set of them
 class ReplyRun:
     """Everything one reply needs while it streams."""
 
@@ -159,12 +163,37 @@ class ReplyRun:
             self.dirty = True
 
 
-async def tick(run: ReplyRun) -> None:
-    """Flush coalesced text and save progress on a steady beat until cancelled."""
-    while True:
-        await asyncio.sleep(settings.STREAM_COALESCE_SECONDS)
-        await flush_uncancellable(run.relay)
-        run.maybe_save()
+class Beat:
+    """One steady beat for every reply of a worker process: flush text, save progress.
+
+    A timer task per reply would wake the loop thousands of times a second at a few
+    hundred streams; one beat wakes it once per coalescing period.
+    """
+
+    def __init__(self) -> None:
+        self.runs: set[ReplyRun] = set()
+        self._task: asyncio.Task[None] | None = None
+
+    def join(self, run: ReplyRun) -> None:
+        self.runs.add(run)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._beat())
+
+    def leave(self, run: ReplyRun) -> None:
+        self.runs.discard(run)
+
+    async def _beat(self) -> None:
+        while self.runs:
+            await asyncio.sleep(settings.STREAM_COALESCE_SECONDS)
+            runs = list(self.runs)
+            flushes = [flush_uncancellable(run.relay) for run in runs if run.relay.has_pending]
+            for failure in await asyncio.gather(*flushes, return_exceptions=True):
+                if isinstance(failure, Exception):
+                    logger.warning(
+                        "a flush failed; the reply's final flush retries", exc_info=failure
+                    )
+            for run in runs:
+                run.maybe_save()
 
 
 async def flush_uncancellable(relay: Relay) -> None:
@@ -191,6 +220,7 @@ async def stream_reply(
     client: UpstreamClient,
     db: DbRunner,
     handles: dict[uuid.UUID, ReplyHandle],
+    beat: Beat,
 ) -> None:
     """Claim a pending reply and stream it to the end; a second delivery does nothing."""
     job = await db(reply_store.claim, message_id)
@@ -200,13 +230,12 @@ async def stream_reply(
     run = ReplyRun(job=job, relay=Relay(job), db=db)
     handle = ReplyHandle()
     handles[message_id] = handle
-    ticker: asyncio.Task[None] | None = None
     try:
         await run.relay.publish_status(Message(id=message_id, status=Message.Status.STREAMING))
         if await realtime.async_redis().exists(realtime.cancel_key(message_id)):
             handle.stop_reason = "cancel"
         else:
-            ticker = asyncio.create_task(tick(run))
+            beat.join(run)
             handle.consume = asyncio.create_task(consume(run, client))
             try:
                 await handle.consume
@@ -219,8 +248,7 @@ async def stream_reply(
             "internal_error", "Something went wrong on our side.", retryable=False
         )
     finally:
-        if ticker is not None:
-            ticker.cancel()
+        beat.leave(run)
         handles.pop(message_id, None)
     await finish_reply(run, handle)
 

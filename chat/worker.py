@@ -19,7 +19,7 @@ from django.conf import settings
 
 from . import realtime, reply_store
 from .reaper import reap_forever
-from .streaming import ReplyHandle, stream_reply
+from .streaming import Beat, ReplyHandle, stream_reply
 from .upstream import UpstreamClient
 
 logger = logging.getLogger(__name__)
@@ -35,6 +35,7 @@ class WorkerRuntime:
             settings.WORKER_DB_THREADS, thread_name_prefix="ponder-db"
         )
         self.handles: dict[uuid.UUID, ReplyHandle] = {}
+        self.beat = Beat()
         self.client: UpstreamClient | None = None
         self.thread = threading.Thread(target=self._run_loop, name="ponder-loop", daemon=True)
         self.thread.start()
@@ -86,7 +87,7 @@ class WorkerRuntime:
     async def _generate(self, message_id: uuid.UUID) -> None:
         while self.client is None:
             await asyncio.sleep(0.01)
-        await stream_reply(message_id, self.client, self.db, self.handles)
+        await stream_reply(message_id, self.client, self.db, self.handles, self.beat)
 
     def shutdown(self, timeout: float = 5.0) -> None:
         """End every local reply as interrupted (text kept) before the process exits."""
