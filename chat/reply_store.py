@@ -28,6 +28,7 @@ class ReplyJob:
     conversation_id: uuid.UUID
     request: ChatRequest
     created_at: datetime
+    claimed: Message  # the row as claimed, for the first ("streaming") status event
 
 
 def upstream_config() -> UpstreamConfig:
@@ -64,6 +65,7 @@ def claim(message_id: uuid.UUID) -> ReplyJob | None:
         conversation_id=message.conversation_id,
         request=build_request(message),
         created_at=message.created_at,
+        claimed=message,
     )
 
 

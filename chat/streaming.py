@@ -21,7 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from . import realtime, reply_store
+from . import realtime, reply_store, titles
 from .models import Message
 from .reply_store import Progress, ReplyJob
 from .serializers import status_event
@@ -231,7 +231,7 @@ async def stream_reply(
     handle = ReplyHandle()
     handles[message_id] = handle
     try:
-        await run.relay.publish_status(Message(id=message_id, status=Message.Status.STREAMING))
+        await run.relay.publish_status(job.claimed)
         if await realtime.async_redis().exists(realtime.cancel_key(message_id)):
             handle.stop_reason = "cancel"
         else:
@@ -277,5 +277,6 @@ async def finish_reply(run: ReplyRun, handle: ReplyHandle) -> None:
     except Exception:
         # The database has the final state; a client reloading the page sees it.
         logger.exception("reply %s: publishing its final status failed", run.job.message_id)
-        return
+    if status == Message.Status.COMPLETE:
+        await run.db(titles.queue_title_if_first_reply, run.job.conversation_id)
     logger.info("reply %s ended %s after %d events", run.job.message_id, status, run.relay.seq)

@@ -16,6 +16,14 @@ def generate_reply(message_id: str) -> None:
     WorkerRuntime.get().generate(uuid.UUID(message_id))
 
 
+@shared_task(acks_late=True, ignore_result=True)
+def generate_title(conversation_id: str) -> None:
+    """Give a conversation a short title written by a fast model (thinking off)."""
+    from .worker import WorkerRuntime
+
+    WorkerRuntime.get().write_title(uuid.UUID(conversation_id))
+
+
 @worker_ready.connect
 def start_runtime(**_kwargs: object) -> None:
     """Start the loop (and with it the reaper) as soon as the worker is up."""

@@ -20,6 +20,7 @@ from django.conf import settings
 from . import realtime, reply_store
 from .reaper import reap_forever
 from .streaming import Beat, ReplyHandle, stream_reply
+from .titles import write_title
 from .upstream import UpstreamClient
 
 logger = logging.getLogger(__name__)
@@ -88,6 +89,14 @@ class WorkerRuntime:
         while self.client is None:
             await asyncio.sleep(0.01)
         await stream_reply(message_id, self.client, self.db, self.handles, self.beat)
+
+    def write_title(self, conversation_id: uuid.UUID) -> None:
+        self.submit(self._write_title(conversation_id)).result()
+
+    async def _write_title(self, conversation_id: uuid.UUID) -> None:
+        while self.client is None:
+            await asyncio.sleep(0.01)
+        await write_title(conversation_id, self.client, self.db)
 
     def shutdown(self, timeout: float = 5.0) -> None:
         """End every local reply as interrupted (text kept) before the process exits."""

@@ -140,6 +140,8 @@ if DASHSCOPE_PROTOCOL not in ("openai", "dashscope"):
     from django.core.exceptions import ImproperlyConfigured
 
     raise ImproperlyConfigured("DASHSCOPE_PROTOCOL must be 'openai' or 'dashscope'")
+# A fast model, asked with thinking off, writes each conversation's title.
+PONDER_TITLE_MODEL = os.environ.get("PONDER_TITLE_MODEL", "qwen-flash")
 # Set by `make run` when it started the simulator because no key was given.
 PONDER_SIMULATOR = envbool("PONDER_SIMULATOR", "0")
 
@@ -149,7 +151,7 @@ STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "config.storage.PonderStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
