@@ -1,4 +1,4 @@
-"""A private Ponder stack for the benchmark: Redis, the simulator, daphne, one Celery worker.
+"""A private Ponder stack for the benchmark: Redis, the simulator, daphne, N Celery workers.
 
 Everything lives in one temporary directory (``PONDER_VAR_DIR``): the SQLite database
 (unless ``DATABASE_URL`` is given), Redis' Unix socket and files, the simulator's trace
@@ -189,13 +189,18 @@ class Stack:
     def pids(self) -> dict[str, int]:
         return {name: proc.pid for name, proc in self.procs.items()}
 
+    @property
+    def workers(self) -> list[str]:
+        """Names of the Celery worker processes: ``worker-1`` … ``worker-N``."""
+        return [name for name in self.procs if name.startswith("worker-")]
+
     def check_alive(self) -> None:
         for proc in self.procs.values():
             if proc.proc.poll() is not None:
                 raise RuntimeError(f"{proc.name} exited:\n{proc.output()[-3000:]}")
 
     def stop(self) -> None:
-        for name in ("web", "worker", "simulator", "redis"):
+        for name in ("web", *self.workers, "simulator", "redis"):
             if name in self.procs:
                 self.procs[name].stop()
 
@@ -253,9 +258,14 @@ def start_stack(
     rate: float,
     database_url: str | None,
     concurrency: int,
+    workers: int = 1,
     settings_module: str = "config.settings",
 ) -> Stack:
-    """Start Redis, migrate, then the simulator (tracing), one worker and one daphne."""
+    """Start Redis, migrate, then the simulator (tracing), ``workers`` workers and one daphne.
+
+    The workers share the default queue; each has ``concurrency`` threads and its own
+    node name (``-n bench-<pid>-<i>@%h``).
+    """
     socket_path = var_dir / "redis.sock"
     env = stack_env(var_dir, protocol, database_url, f"unix://{socket_path}", settings_module)
     stack = Stack(var_dir, env)
@@ -285,16 +295,19 @@ def start_stack(
         from ponder_run.commands import daphne_argv, worker_argv
         from ponder_run.services import free_port
 
-        # PONDER_DB_* are read only by bench.proposed_settings (config.settings ignores them):
-        # a bounded connection pool per process instead of one connection per thread.
-        argv = worker_argv(str(concurrency), name=f"bench-{os.getpid()}@%h")
-        worker_env = {**stack.env, "PONDER_DB_POOL_MAX_SIZE": "10"}
-        stack.procs["worker"] = Proc("worker", argv, worker_env, stack.log_dir)
+        # PONDER_DB_POOL_SIZE bounds each process' PostgreSQL pool (config.settings; SQLite
+        # ignores it): 20 for daphne, 12 per worker, so 2 workers + daphne + this process
+        # (20) stay well under PostgreSQL's default max_connections of 100.
+        for i in range(1, workers + 1):
+            argv = worker_argv(str(concurrency), name=f"bench-{os.getpid()}-{i}@%h")
+            worker_env = {**stack.env, "PONDER_DB_POOL_SIZE": "12"}
+            stack.procs[f"worker-{i}"] = Proc(f"worker-{i}", argv, worker_env, stack.log_dir)
         port = free_port()
-        web_env = {**stack.env, "PONDER_DB_CONN_MAX_AGE": "0", "PONDER_DB_POOL_MAX_SIZE": "20"}
+        web_env = {**stack.env, "PONDER_DB_POOL_SIZE": "20"}
         stack.procs["web"] = Proc("web", daphne_argv(str(port)), web_env, stack.log_dir)
         stack.base_url = f"http://127.0.0.1:{port}"
-        stack.procs["worker"].wait_for("ready.", timeout=120)
+        for name in stack.workers:
+            stack.procs[name].wait_for("ready.", timeout=120)
         _wait_for_http(f"{stack.base_url}/healthz", stack.procs["web"])
     except BaseException:
         stack.stop()

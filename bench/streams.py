@@ -4,6 +4,8 @@
 [--tokens N] [--rate R] [--direct D]`` (also ``make bench``). What each number means is
 in bench/README.md; in short, per round of N streams:
 
+* the stack is Redis, the simulator, one daphne and ``--workers`` Celery worker
+  processes on one queue (their CPU and RSS are reported summed and per process);
 * N users, each with a session and a conversation (made with the ORM), open N
   websockets to daphne; then all N send one message at the same moment over the HTTP
   API, and D "direct" clients stream the same kind of reply straight from the
@@ -24,6 +26,7 @@ import contextlib
 import json
 import os
 import platform
+import re
 import resource
 import shutil
 import string
@@ -51,7 +54,6 @@ from bench.stack import (
 
 MODEL = "qwen-plus"
 FINAL = ("complete", "cancelled", "failed", "interrupted")
-PROCESSES = ("worker", "web", "redis", "simulator")
 
 
 # --- one stream's record ------------------------------------------------------------------
@@ -264,7 +266,7 @@ async def drive(
     redis_client = redis.Redis.from_url(stack.env["REDIS_URL"])
     commands_before = command_stats(redis_client)
     profiler = (
-        Profiler(py_spy, {"worker": pids["worker"], "web": pids["web"]}, stack.var_dir, tag)
+        Profiler(py_spy, {name: pids[name] for name in (*stack.workers, "web")}, stack.var_dir, tag)
         if py_spy
         else None
     )
@@ -299,6 +301,25 @@ async def drive(
     ours = sum(cpu_after[name] - cpu_before[name] for name in pids)
     busy = machine_after[0] - machine_before[0]
     capacity = machine_after[1] - machine_before[1]
+    processes = {
+        name: {
+            "cpu_seconds": round(cpu_after[name] - cpu_before[name], 2),
+            "cpu_percent_of_one_core": round(100 * (cpu_after[name] - cpu_before[name]) / wall, 1),
+            # runnable but waiting for a CPU (another process had it): CPU starvation
+            "runqueue_wait_seconds": round(waits_after[name] - waits_before[name], 2),
+            "rss_peak_mib": round(sampler.peak_kib[name] / 1024, 1),
+            **({"vm_hwm_mib": round(memory[name]["VmHWM"] / 1024, 1)} if name in memory else {}),
+        }
+        for name in pids
+    }
+    # "worker": every worker process summed (RSS: the sum of each process' own peak).
+    workers = [processes[name] for name in stack.workers]
+    processes["worker"] = {
+        key: round(sum(w[key] for w in workers), 2)
+        for key in ("cpu_seconds", "cpu_percent_of_one_core", "runqueue_wait_seconds",
+                    "rss_peak_mib", "vm_hwm_mib")
+    }  # fmt: skip
+    processes["worker"]["processes"] = list(stack.workers)
     return {
         "started_at": started,
         "wall_seconds": wall,
@@ -309,21 +330,7 @@ async def drive(
             "cpu_seconds_other_processes": round(busy - ours - profiler_cpu, 2),
             "loadavg_1min_at_end": os.getloadavg()[0],
         },
-        "processes": {
-            name: {
-                "cpu_seconds": round(cpu_after[name] - cpu_before[name], 2),
-                "cpu_percent_of_one_core": round(
-                    100 * (cpu_after[name] - cpu_before[name]) / wall, 1
-                ),
-                # runnable but waiting for a CPU (another process had it): CPU starvation
-                "runqueue_wait_seconds": round(waits_after[name] - waits_before[name], 2),
-                "rss_peak_mib": round(sampler.peak_kib[name] / 1024, 1),
-                **(
-                    {"vm_hwm_mib": round(memory[name]["VmHWM"] / 1024, 1)} if name in memory else {}
-                ),
-            }
-            for name in pids
-        },
+        "processes": processes,
         "redis": {
             "calls": sum(c["calls"] for c in commands.values()),
             "busy_seconds": round(sum(c["usec"] for c in commands.values()) / 1e6, 2),
@@ -510,9 +517,13 @@ def log_findings(stack: Stack, offsets: dict[str, int]) -> dict[str, dict[str, i
         "warnings": " WARNING ",
     }
     findings = {}
-    for name in ("worker", "web"):
+    for name in (*stack.workers, "web"):
         text = stack.procs[name].output()[offsets[name] :]
         findings[name] = {key: text.count(needle) for key, needle in needles.items()}
+        # which worker process took the replies (Celery logs "Task <name>[<id>] received")
+        findings[name]["replies_received"] = len(
+            re.findall(r"generate_reply\[[^\]]*\] received", text)
+        )
     return findings
 
 
@@ -539,7 +550,7 @@ def run_round(
     timeout = max(60.0, 4 * nominal + 30 + 0.2 * n)
     quiet = wait_for_quiet(quiet_wait) if quiet_wait else None
     dbwrites.reset()
-    offsets = {name: len(stack.procs[name].output()) for name in ("worker", "web")}
+    offsets = {name: len(stack.procs[name].output()) for name in (*stack.workers, "web")}
     measured = asyncio.run(drive(stack, streams, directs, timeout, tag, py_spy))
     time.sleep(1.0)  # let the simulator flush the trace of the last responses
     stack.check_alive()
@@ -680,6 +691,18 @@ def _fmt(value: Any) -> str:
     return "–" if value is None else f"{value:g}" if isinstance(value, float) else str(value)
 
 
+def _worker_cells(p: dict[str, Any]) -> tuple[str, str]:
+    """Worker CPU and RSS cells: the sum, then each process when there are several."""
+    w = p["worker"]
+    cpu = f"{w['cpu_seconds']:g} ({w['cpu_percent_of_one_core']:g}%)"
+    rss = f"{w['rss_peak_mib']:g}"
+    if len(w["processes"]) > 1:
+        each = [p[name] for name in w["processes"]]
+        cpu += " = " + " + ".join(f"{e['cpu_seconds']:g}" for e in each)
+        rss += " = " + " + ".join(f"{e['rss_peak_mib']:g}" for e in each)
+    return cpu, rss
+
+
 def markdown(rounds: list[dict[str, Any]]) -> str:
     head1 = (
         "| streams | completed | tokens lost | seq dup / missing | Ponder p50 / p99 ms "
@@ -695,6 +718,7 @@ def markdown(rounds: list[dict[str, Any]]) -> str:
     rows2 = [head2, "|" + "---|" * 11]
     for r in rounds:
         lp, ld, p = r["latency_pipeline"], r["latency_direct"], r["processes"]
+        worker_cpu, worker_rss = _worker_cells(p)
         rows1.append(
             f"| {r['streams']} | {r['completed']}/{r['streams']} "
             f"| {r['tokens_lost']} of {r['tokens_expected']} "
@@ -708,8 +732,7 @@ def markdown(rounds: list[dict[str, Any]]) -> str:
         )
         rows2.append(
             f"| {r['streams']} | {r['wall_seconds']:.1f} "
-            f"| {p['worker']['cpu_seconds']:g} ({p['worker']['cpu_percent_of_one_core']:g}%) "
-            f"| {p['worker']['rss_peak_mib']:g} "
+            f"| {worker_cpu} | {worker_rss} "
             f"| {p['web']['cpu_seconds']:g} ({p['web']['cpu_percent_of_one_core']:g}%) "
             f"| {p['web']['rss_peak_mib']:g} | {p['redis']['cpu_seconds']:g} "
             f"| {p['simulator']['cpu_seconds']:g} | {p['bench']['cpu_seconds']:g} "
@@ -738,11 +761,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--rate", type=float, default=40.0, help="pieces per second per stream")
     parser.add_argument("--direct", type=int, default=10, help="direct simulator clients per round")
-    parser.add_argument("--concurrency", type=int, default=400, help="Celery worker threads")
+    parser.add_argument(
+        "--workers", type=int, default=1, help="Celery worker processes (one queue)"
+    )
+    parser.add_argument(
+        "--concurrency", type=int, default=400, help="Celery threads per worker process"
+    )
     parser.add_argument(
         "--settings",
         default="config.settings",
-        help="DJANGO_SETTINGS_MODULE of the stack (bench.proposed_settings: the proposed fixes)",
+        help="DJANGO_SETTINGS_MODULE of every process of the stack",
     )
     parser.add_argument("--no-warmup", action="store_true")
     parser.add_argument(
@@ -757,11 +785,24 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="keep the temporary directory (logs, trace, and dump-*.jsonl of every frame)",
     )
     parser.add_argument(
-        "--profile", action="store_true", help="py-spy the worker and daphne during each round"
+        "--profile", action="store_true", help="py-spy the workers and daphne during each round"
     )
     parser.add_argument("--py-spy", help="path of the py-spy binary (default: on PATH)")
     parser.add_argument("--results-dir", type=Path, default=ROOT / "bench" / "results")
     return parser.parse_args(argv)
+
+
+def git_commit() -> str:
+    """The checkout's HEAD, with ``+dirty`` when tracked files differ from it."""
+    import subprocess
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", *args], cwd=ROOT, capture_output=True, text=True, check=False
+        ).stdout.strip()
+
+    head = git("rev-parse", "--short", "HEAD")
+    return head + ("+dirty" if git("status", "--porcelain", "--untracked-files=no") else "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -770,13 +811,15 @@ def main(argv: list[str] | None = None) -> int:
     database_url = os.environ.get("DATABASE_URL") or None
     var_dir = Path(tempfile.mkdtemp(prefix="ponder-bench-"))
     print(f"bench: private stack in {var_dir} ({args.protocol}, "
-          f"{'DATABASE_URL' if database_url else 'SQLite'})", flush=True)  # fmt: skip
+          f"{'DATABASE_URL' if database_url else 'SQLite'}, {args.workers} worker(s))",
+          flush=True)  # fmt: skip
     stack = start_stack(
         var_dir,
         protocol=args.protocol,
         rate=args.rate,
         database_url=database_url,
         concurrency=args.concurrency,
+        workers=args.workers,
         settings_module=args.settings,
     )
     try:
@@ -822,6 +865,8 @@ def main(argv: list[str] | None = None) -> int:
                 "platform": platform.platform(),
                 "loadavg_at_end": os.getloadavg(),
             },
+            "commit": git_commit(),
+            "workers": args.workers,
             "worker_concurrency": args.concurrency,
             "rounds": rounds,
         }
