@@ -194,8 +194,8 @@ async def send_message(client: Any, stream: PipelineStream) -> None:
         response = await client.post(
             f"/api/conversations/{stream.conversation_id}/messages/", json=body
         )
-    except Exception as exc:
-        stream.post_error = repr(exc)
+    except Exception as exc:  # no response: say how long the client waited for one
+        stream.post_error = f"{exc!r} after {time.time() - stream.post_start:.1f} s"
         return
     stream.post_end = time.time()
     stream.post_status = response.status_code
@@ -448,7 +448,7 @@ def analyse_pipeline(
         "message_id": stream.message_id,
         "final_status": stream.final_status or None,
         "db_status": row.status if row else None,
-        "error": stream.ws_error or stream.post_error or None,
+        "error": "; ".join(e for e in (stream.post_error, stream.ws_error) if e) or None,
         "pieces": len(pieces),
         "tokens_lost": lost,
         "exact_on_websocket": received == expected,
@@ -504,7 +504,9 @@ def diagnose_incomplete(stack: Stack, stream: PipelineStream, row: Any) -> dict[
         "replay_buffer_last": json.loads(last[0][1][b"e"]) if last else None,
         "last_seq_received": max(seqs, default=0),
         "frames_received": len(stream.frames),
-        "error": stream.ws_error or stream.post_error or None,
+        "post_status": stream.post_status or None,  # None: no HTTP response at all
+        "post_error": stream.post_error or None,
+        "error": stream.ws_error or None,
     }
 
 
