@@ -1,7 +1,7 @@
 """What Redis saw during a round: commands per type, and the channel-layer backlog.
 
 channels_redis keeps every message for one daphne process in one sorted set,
-``asgi:specific.<process id>!`` (capacity and expiry from ``CHANNEL_LAYERS`` apply
+``asgispecific.<process id>!`` (capacity and expiry from ``CHANNEL_LAYERS`` apply
 to that one key, shared by every websocket of the process). Sampling its size shows
 how far daphne's receive loop is behind the worker; ``celery`` is the broker queue.
 """
@@ -55,7 +55,8 @@ class BacklogSampler:
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                keys = [k for k in self.client.keys("asgi:specific*") if b"$inflight" not in k]
+                # channels_redis joins prefix and channel with no separator: "asgispecific.…!"
+                keys = [k for k in self.client.keys("asgispecific.*") if b"$inflight" not in k]
                 backlog = sum(self.client.zcard(k) for k in keys)
                 queued = self.client.llen("celery")
                 self.own_calls.update({"keys": 1, "zcard": len(keys), "llen": 1})
