@@ -61,6 +61,7 @@ def send_message_view(request: HttpRequest, conversation_id: uuid.UUID) -> JsonR
     enable_thinking = get_bool(body, "enable_thinking")
     thinking_budget = get_int(body, "thinking_budget", minimum=1, maximum=MAX_BUDGET)
     attachments = get_uuid_list(body, "attachments", max_items=uploads.MAX_ATTACHMENTS)
+    video_frames = get_uuid_list(body, "video_frames", max_items=uploads.MAX_VIDEO_FRAMES)
     sent = services.send_message(
         request.user,
         conversation_id,
@@ -69,6 +70,7 @@ def send_message_view(request: HttpRequest, conversation_id: uuid.UUID) -> JsonR
         enable_thinking=enable_thinking,
         thinking_budget=thinking_budget,
         attachments=attachments,
+        video_frames=video_frames,
     )
     return JsonResponse(
         {

@@ -192,10 +192,14 @@ class Upload(models.Model):
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
+    # Once attached: its place among the message's attachments, and whether it is a frame
+    # of the message's video (frames go upstream together, in order, as one video).
+    position = models.PositiveSmallIntegerField(default=0)
+    is_video_frame = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
-        ordering = ["created_at"]
+        ordering = ["position", "created_at"]
 
     def __str__(self) -> str:
         return f"{self.content_type} upload {self.id}"

@@ -95,8 +95,15 @@ def build_request(reply: Message) -> ChatRequest:
     }
     turns: list[ChatTurn] = []
     for message in questions:
-        images = tuple(data_url(upload) for upload in message.attachments.all())
-        turns.append(ChatTurn(role="user", content=message.content, images=images))
+        uploads = list(message.attachments.all())
+        turns.append(
+            ChatTurn(
+                role="user",
+                content=message.content,
+                images=tuple(data_url(u) for u in uploads if not u.is_video_frame),
+                video_frames=tuple(data_url(u) for u in uploads if u.is_video_frame),
+            )
+        )
         if (answer := answers.get(message.id)) is not None:
             reasoning = answer.reasoning if echo_reasoning else ""
             turns.append(ChatTurn(role="assistant", content=answer.content, reasoning=reasoning))

@@ -131,6 +131,7 @@ def send_message(
     enable_thinking: bool | None = None,
     thinking_budget: int | None = None,
     attachments: list[uuid.UUID] | None = None,
+    video_frames: list[uuid.UUID] | None = None,
 ) -> SentMessage:
     """Store the user's message and a pending reply, and queue the reply after commit."""
     check_quota(user)
@@ -144,7 +145,8 @@ def send_message(
             field="content",
         )
     reply = check_reply_settings(model, enable_thinking, thinking_budget)
-    images = uploads_to_attach(user, attachments or [])
+    attachments, video_frames = attachments or [], video_frames or []
+    images = uploads_to_attach(user, attachments + video_frames)
     if images and not reply.model.vision:
         raise BadRequest(
             f"{reply.model.label} cannot see images; pick a vision model or remove the attachments.",
@@ -157,9 +159,12 @@ def send_message(
             conversation=conversation, role=Message.Role.USER, content=content,
             status=Message.Status.COMPLETE, created_at=now,
         )  # fmt: skip
-        attached = Upload.objects.filter(
-            id__in=[image.id for image in images], owner=user, message__isnull=True
-        ).update(message=user_message)
+        attached = sum(
+            Upload.objects.filter(id=image.id, owner=user, message__isnull=True).update(
+                message=user_message, position=position, is_video_frame=image.id in video_frames
+            )
+            for position, image in enumerate(images)
+        )
         if attached != len(images):  # another request took one of them meanwhile
             raise BadRequest(
                 "An attachment is already used.", code="unknown_attachment", field="attachments"

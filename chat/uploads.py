@@ -18,6 +18,7 @@ from .models import Upload
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 36_000_000  # beyond this, a "small" file is a decompression bomb
 MAX_ATTACHMENTS = 10
+MAX_VIDEO_FRAMES = 32
 # What Pillow says a file is → the one content type we accept for it.
 ACCEPTED_FORMATS = {
     "PNG": "image/png",
@@ -133,4 +134,5 @@ def attachment_json(upload: Upload) -> dict[str, object]:
         "size": upload.size,
         "width": upload.width,
         "height": upload.height,
+        "video_frame": upload.is_video_frame,
     }

@@ -47,6 +47,8 @@ def _message(turn: ChatTurn, model: ModelInfo | None, multimodal: bool) -> dict[
         parts: list[dict[str, str]] = []
         if turn.role == "user":
             parts.extend({"image": url} for url in turn.images)
+            if turn.video_frames:
+                parts.append({"video": list(turn.video_frames)})
         parts.append({"text": turn.content})
         message["content"] = parts
     else:

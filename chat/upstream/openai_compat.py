@@ -26,10 +26,12 @@ from chat.upstream.wire import (
 
 def _message(turn: ChatTurn, model: ModelInfo | None) -> dict[str, Any]:
     message: dict[str, Any] = {"role": turn.role}
-    if turn.images and turn.role == "user":
+    if (turn.images or turn.video_frames) and turn.role == "user":
         parts: list[dict[str, Any]] = [
             {"type": "image_url", "image_url": {"url": url}} for url in turn.images
         ]
+        if turn.video_frames:
+            parts.append({"type": "video", "video": list(turn.video_frames)})
         parts.append({"type": "text", "text": turn.content})
         message["content"] = parts
     else:

@@ -23,6 +23,8 @@ class ChatTurn:
     content: str
     reasoning: str = ""  # only sent when the model's echo_reasoning is True
     images: tuple[str, ...] = ()  # data: or https: URLs, for user turns of vision models
+    # Frames of one video, in order (data: or https: URLs), sent as a single video part.
+    video_frames: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,7 @@ from chat.upstream.request import ChatRequest, ChatTurn
 
 def check_images(request: ChatRequest, model: ModelInfo | None) -> None:
     """Raise InvalidRequest when images are sent to a model without vision."""
-    has_images = any(turn.images for turn in request.messages)
+    has_images = any(turn.images or turn.video_frames for turn in request.messages)
     if has_images and model is not None and not model.vision:
         raise InvalidRequest(
             "vision_unsupported",

@@ -138,3 +138,38 @@ def test_attached_images_go_upstream_as_data_urls_in_every_later_turn(alice, ali
         alice_client, conversation, content="again", model="qwen3-vl-plus", attachments=[first]
     )
     assert reuse.status_code == 400
+
+
+def test_video_frames_go_upstream_in_the_order_given(alice, alice_client):
+    first, second, third = (
+        upload(alice_client, image_bytes(size=(10 + i, 10))).json()["id"] for i in range(3)
+    )
+    photo = upload(alice_client, image_bytes("JPEG"), "p.jpg", "image/jpeg").json()["id"]
+    conversation = Conversation.objects.create(owner=alice)
+    sent = send(
+        alice_client, conversation, content="What happens?", model="qwen3-vl-plus",
+        attachments=[photo], video_frames=[third, first, second],
+    )  # fmt: skip
+    assert sent.status_code == 202, sent.content
+    attachments = sent.json()["user_message"]["attachments"]
+    assert [(a["id"], a["video_frame"]) for a in attachments] == [
+        (photo, False), (third, True), (first, True), (second, True),
+    ]  # fmt: skip
+    reply = Message.objects.select_related("reply_to").get(
+        id=sent.json()["assistant_message"]["id"]
+    )
+    (turn,) = build_request(reply).messages
+    assert [u.startswith("data:image/jpeg") for u in turn.images] == [True]
+    widths = [Upload.objects.get(id=i).width for i in (third, first, second)]
+    assert widths == [12, 10, 11] and len(turn.video_frames) == 3
+    assert turn.video_frames[0] == uploads.data_url(Upload.objects.get(id=third))
+
+
+def test_video_frames_need_a_vision_model(alice, alice_client):
+    frame = upload(alice_client, image_bytes()).json()["id"]
+    conversation = Conversation.objects.create(owner=alice)
+    response = send(
+        alice_client, conversation, content="x", model="qwen-plus", video_frames=[frame]
+    )
+    assert response.status_code == 400
+    assert Message.objects.count() == 0

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import io
 
-import httpx
 from PIL import Image
 
 from chat.models import Message
 from tests.live import collect_events, joined
+
+from .test_streaming import sim_requests
 
 
 def png() -> bytes:
@@ -36,9 +37,7 @@ def test_qvq_thinks_about_an_attached_image(live_alice, simulator, protocol):
     assert Message.objects.get(id=sent["assistant_message"]["id"]).reasoning == joined(
         events, "reasoning"
     )
-    request = [
-        r for r in httpx.get(f"{simulator}/_sim/requests").json() if "Solve this" in str(r["body"])
-    ][-1]
+    request = [r for r in sim_requests(simulator) if "Solve this" in str(r["body"])][-1]
     if protocol == "openai":
         assert request["path"] == "/compatible-mode/v1/chat/completions"
         parts = request["body"]["messages"][0]["content"]
@@ -50,3 +49,33 @@ def test_qvq_thinks_about_an_attached_image(live_alice, simulator, protocol):
         parts = request["body"]["input"]["messages"][0]["content"]
         assert parts[0]["image"].startswith("data:image/png;base64,")
         assert parts[1] == {"text": "Solve this [[sim:answer_tokens=10]]"}
+
+
+def test_video_frames_reach_the_model_as_one_video(live_alice, simulator, protocol):
+    frames = [
+        live_alice.http.post(
+            "/api/uploads/", files={"file": (f"f{i}.png", png(), "image/png")}
+        ).json()["id"]
+        for i in range(3)
+    ]
+    conversation_id = live_alice.new_conversation()
+    prompt = f"What moves? ({protocol}) [[sim:answer_tokens=5]]"
+    with live_alice.websocket(conversation_id) as ws:
+        sent = live_alice.send(
+            conversation_id,
+            prompt,
+            model="qwen3-vl-plus",
+            enable_thinking=True,
+            video_frames=frames,
+        )
+        events = collect_events(ws, sent["assistant_message"]["id"])
+    assert events[-1]["status"] == "complete"
+    request = [r for r in sim_requests(simulator) if prompt in str(r["body"])][-1]
+    if protocol == "openai":
+        parts = request["body"]["messages"][0]["content"]
+        assert parts[0]["type"] == "video" and len(parts[0]["video"]) == 3
+        assert all(frame.startswith("data:image/png;base64,") for frame in parts[0]["video"])
+        assert parts[1] == {"type": "text", "text": prompt}
+    else:
+        parts = request["body"]["input"]["messages"][0]["content"]
+        assert len(parts[0]["video"]) == 3 and parts[1] == {"text": prompt}

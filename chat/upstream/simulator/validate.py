@@ -108,7 +108,7 @@ class Plan:
 
 
 def _parts(content: Any) -> tuple[str, int]:
-    """Return the text and image count of an OpenAI or DashScope message content."""
+    """Return the text and image count (video frames included) of a message content."""
     if isinstance(content, str):
         return content, 0
     if not isinstance(content, list):
@@ -122,6 +122,15 @@ def _parts(content: Any) -> tuple[str, int]:
             texts.append(part["text"])
         if "image" in part or "image_url" in part or part.get("type") == "image_url":
             images += 1
+        elif "video" in part:
+            frames = part["video"]
+            if (
+                not isinstance(frames, list)
+                or not frames
+                or not all(isinstance(f, str) for f in frames)
+            ):
+                raise _invalid("A video must be a non-empty list of frame URLs.")
+            images += len(frames)
     return "".join(texts), images
 
 
