@@ -14,4 +14,4 @@ RUN pip install -e . && \
     useradd --system --home /var/lib/ponder ponder && mkdir -p /var/lib/ponder && chown ponder /var/lib/ponder
 USER ponder
 EXPOSE 8000
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "config.asgi:application"]
+CMD ["daphne", "-e", "tcp:port=8000:interface=0.0.0.0:backlog=1024", "config.asgi:application"]

@@ -1,13 +1,17 @@
 """``/ws/conversations/<id>/``: push a conversation's stream events to its owner.
 
-Handlers of one consumer run one at a time, so ``last_seq`` needs no lock. Per message
-it holds the last seq sent: live events at or below it are dropped (already replayed),
-and a live event past a gap first pulls the missing ones from the replay buffer.
+Per message the consumer holds the last seq sent: live events at or below it are dropped
+(already replayed), and a live event past a gap first pulls the missing ones from the
+replay buffer. Live delivery is best effort (an overloaded channel layer drops events),
+so a message that goes quiet before its final status is also refilled from the buffer:
+a dropped *last* event has no later one to reveal the gap.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -20,6 +24,8 @@ from .models import Conversation, Message
 logger = logging.getLogger(__name__)
 
 CLOSE_FORBIDDEN = 4403
+REFILL_AFTER_SECONDS = 3.0
+FINAL_STATUSES = {"complete", "cancelled", "failed", "interrupted"}
 
 
 class ConversationConsumer(AsyncJsonWebsocketConsumer):
@@ -32,10 +38,15 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         self.group = realtime.group_name(self.conversation_id)
         self.last_seq: dict[str, int] = {}
         self.known_messages: set[str] = set()
+        self.open_since: dict[str, float] = {}  # unfinished message → time of its last event
+        self.sending = asyncio.Lock()  # the refill task and the handlers share last_seq
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        self.refill_task = asyncio.create_task(self._refill_quiet_messages())
 
     async def disconnect(self, code: int) -> None:
+        if hasattr(self, "refill_task"):
+            self.refill_task.cancel()
         if hasattr(self, "group"):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
@@ -52,27 +63,50 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
                 {"type": "error", "code": "unknown_message", "message_id": message_id}
             )
             return
-        self.last_seq[message_id] = after_seq
-        await self._send_buffered(message_id)
+        async with self.sending:
+            self.last_seq[message_id] = after_seq
+            self.open_since[message_id] = time.monotonic()
+            await self._send_buffered(message_id)
 
     async def stream_event(self, payload: dict[str, Any]) -> None:
         event = payload["event"]
         message_id, seq = event["message_id"], event["seq"]
-        last = self.last_seq.get(message_id)
-        if last is not None and seq <= last:
-            return
-        if last is not None and seq > last + 1:
-            await self._send_buffered(message_id, up_to=seq - 1)
-        self.known_messages.add(message_id)
-        self.last_seq[message_id] = seq
+        async with self.sending:
+            last = self.last_seq.get(message_id)
+            if last is not None and seq <= last:
+                return
+            if last is not None and seq > last + 1:
+                await self._send_buffered(message_id, up_to=seq - 1)
+            self.known_messages.add(message_id)
+            await self._send_event(event)
+
+    async def _send_event(self, event: dict[str, Any]) -> None:
+        message_id = event["message_id"]
+        self.last_seq[message_id] = event["seq"]
+        if event["type"] == "status" and event["status"] in FINAL_STATUSES:
+            self.open_since.pop(message_id, None)
+        else:
+            self.open_since[message_id] = time.monotonic()
         await self.send_json(event)
 
     async def _send_buffered(self, message_id: str, up_to: int | None = None) -> None:
         for event in await realtime.replay(message_id, self.last_seq[message_id]):
             if up_to is not None and event["seq"] > up_to:
                 break
-            self.last_seq[message_id] = event["seq"]
-            await self.send_json(event)
+            await self._send_event(event)
+
+    async def _refill_quiet_messages(self) -> None:
+        """Every few seconds, pull from the buffer what quiet unfinished messages missed."""
+        while True:
+            await asyncio.sleep(REFILL_AFTER_SECONDS)
+            now = time.monotonic()
+            quiet = [m for m, at in self.open_since.items() if now - at >= REFILL_AFTER_SECONDS]
+            for message_id in quiet:
+                try:
+                    async with self.sending:
+                        await self._send_buffered(message_id)
+                except Exception:
+                    logger.warning("refilling %s from the buffer failed", message_id, exc_info=True)
 
     @database_sync_to_async
     def _owns_conversation(self, user: Any) -> bool:

@@ -114,7 +114,9 @@ CHANNEL_LAYERS = {
             # and sockets need room. The socket timeout must exceed channels_redis' 5 s
             # blocking receive, or every idle websocket dies after 5 s.
             "hosts": [{"address": REDIS_URL, "max_connections": 2000, "socket_timeout": 15}],
-            "capacity": 1000,
+            # Per channel; each daphne process's inbox is one channel, so a busy web
+            # process needs room (past it, events are dropped and refilled late).
+            "capacity": 20000,
             "expiry": 30,
         },
     },

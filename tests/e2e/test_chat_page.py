@@ -442,7 +442,9 @@ def test_an_image_goes_to_a_vision_model_and_shows_in_the_transcript(chat, api, 
 
 def test_the_page_follows_the_stream_until_the_reader_scrolls_up(chat):
     paragraphs = "\n\n".join(f"Paragraph {i:02d}. " + "lorem ipsum " * 6 for i in range(1, 33))
-    reply = send(chat, f"Long one [[sim:rate=110 answer={encode_text(paragraphs)}]]", thinking=False)
+    reply = send(
+        chat, f"Long one [[sim:rate=110 answer={encode_text(paragraphs)}]]", thinking=False
+    )
     answer = reply.get_by_test_id("answer")
     scroller = chat.locator("[data-scroller]")
     distance_to_bottom = "(el) => el.scrollHeight - el.scrollTop - el.clientHeight"

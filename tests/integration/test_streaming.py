@@ -33,7 +33,11 @@ def assert_contiguous(events: list[dict]) -> None:
 
 
 def sim_requests(simulator: str) -> list[dict]:
-    return httpx.get(f"{simulator}/_sim/requests").json()
+    """Return the requests the simulator saw, leaving out title requests (they quote replies)."""
+    from chat.titles import INSTRUCTION
+
+    requests = httpx.get(f"{simulator}/_sim/requests").json()
+    return [r for r in requests if INSTRUCTION not in json.dumps(r["body"], ensure_ascii=False)]
 
 
 def upstream_body_for(simulator: str, needle: str) -> dict:
@@ -322,3 +326,39 @@ def test_worker_shutdown_mid_stream_ends_interrupted_at_once(live, live_alice):
     message = Message.objects.get(id=reply_id)
     assert message.status == "interrupted"
     assert message.reasoning == joined(events, "reasoning") and message.reasoning
+
+
+def test_events_whose_live_send_was_dropped_arrive_from_the_buffer(live_alice):
+    """A dropped *final* event has no later event to reveal the gap; the refill finds it."""
+    import redis as redis_client
+    from django.conf import settings
+
+    from chat import realtime
+    from chat.models import Conversation
+
+    conversation_id = live_alice.new_conversation()
+    conversation = Conversation.objects.get(id=conversation_id)
+    question = Message.objects.create(conversation=conversation, role="user", content="q")
+    reply = Message.objects.create(
+        conversation=conversation, role="assistant", reply_to=question, status="streaming"
+    )
+    with live_alice.websocket(conversation_id) as ws:
+        ws.send(json.dumps({"type": "resume", "message_id": str(reply.id), "after_seq": 0}))
+        time.sleep(0.3)
+        buffer = redis_client.Redis.from_url(settings.REDIS_URL)
+        for event in (
+            {
+                "type": "delta",
+                "message_id": str(reply.id),
+                "seq": 1,
+                "reasoning": "",
+                "content": "late",
+            },
+            {"type": "status", "message_id": str(reply.id), "seq": 2, "status": "complete"},
+        ):  # written to the buffer only, as if every live send had been dropped
+            buffer.xadd(
+                realtime.replay_key(reply.id), {"e": realtime.encode(event)}, id=f"0-{event['seq']}"
+            )
+        received = [json.loads(ws.recv(timeout=8)) for _ in range(2)]
+    assert [(e["seq"], e["type"]) for e in received] == [(1, "delta"), (2, "status")]
+    assert received[0]["content"] == "late"
