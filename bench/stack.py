@@ -7,9 +7,7 @@ file and every process' log. Nothing touches the checkout's ``var/`` or port 637
 
 from __future__ import annotations
 
-import ctypes
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -19,70 +17,15 @@ from pathlib import Path
 
 import httpx
 
+from ponder_run.procs import LoggedProcess
+
 ROOT = Path(__file__).resolve().parent.parent
 API_KEY = "sk-ponder-bench"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def _die_with_parent() -> None:
-    """SIGTERM this child if the benchmark itself dies (no orphaned servers)."""
-    try:
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
-
-
-class Proc:
-    """One child process; its output goes to ``<log_dir>/<name>.log``."""
-
-    def __init__(self, name: str, argv: list[str], env: dict[str, str], log_dir: Path) -> None:
-        self.name = name
-        self.log_path = log_dir / f"{name}.log"
-        self._log = open(self.log_path, "w")  # noqa: SIM115  (closed in stop)
-        self.proc = subprocess.Popen(
-            argv,
-            env=env,
-            cwd=ROOT,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            preexec_fn=_die_with_parent,
-        )
-
-    @property
-    def pid(self) -> int:
-        return self.proc.pid
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def wait_for(self, marker: str, timeout: float = 60) -> str:
-        """Return the first log line containing ``marker``; raise if the process dies first."""
-        deadline = time.monotonic() + timeout
-        while True:
-            for line in self.output().splitlines():
-                if marker in line:
-                    return line
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited:\n{self.output()[-3000:]}")
-            if time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"{self.name} never printed {marker!r}:\n{self.output()[-3000:]}"
-                )
-            time.sleep(0.05)
-
-    def stop(self, grace: float = 10) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGTERM)
-                self.proc.wait(grace)
-            except ProcessLookupError:
-                pass
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
-        self._log.close()
+class Proc(LoggedProcess):
+    """One child of the bench's stack; its output goes to ``<log_dir>/<name>.log``."""
 
 
 # --- /proc readings ----------------------------------------------------------------------

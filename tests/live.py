@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import socket
-import subprocess
-import sys
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -17,7 +15,8 @@ import httpx
 from django.db import connection
 from websockets.sync.client import ClientConnection, connect
 
-from ponder_run.commands import worker_argv
+from ponder_run.commands import daphne_argv, worker_argv
+from ponder_run.procs import LoggedProcess
 from tests.factories import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,73 +64,23 @@ def child_env(simulator_url: str, protocol: str = "openai", **extra: str) -> dic
     return env
 
 
-class LiveProcess:
-    """A child process whose output goes to a log file under var/test-logs/."""
+class LiveProcess(LoggedProcess):
+    """A child of a test stack; its output goes to var/test-logs/<name>.log."""
 
     def __init__(self, name: str, argv: list[str], env: dict[str, str]) -> None:
-        log_dir = ROOT / "var" / "test-logs"
-        log_dir.mkdir(parents=True, exist_ok=True)
-        self.name = name
-        self.log_path = log_dir / f"{name}.log"
-        self.log = open(self.log_path, "w")  # noqa: SIM115  (closed in stop)
-        self.proc = subprocess.Popen(
-            argv,
-            env=env,
-            cwd=ROOT,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def output(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def wait_for_output(self, marker: str, timeout: float = 60) -> None:
-        deadline = time.monotonic() + timeout
-        while marker not in self.output():
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"{self.name} exited:\n{self.output()[-3000:]}")
-            if time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"{self.name} never printed {marker!r}:\n{self.output()[-3000:]}"
-                )
-            time.sleep(0.1)
-
-    def kill(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
-
-    def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.kill()
-        self.log.close()
+        super().__init__(name, argv, env, ROOT / "var" / "test-logs")
 
 
 def start_worker(env: dict[str, str], name: str = "worker", concurrency: int = 50) -> LiveProcess:
     argv = worker_argv(str(concurrency), name=f"{name}-{os.getpid()}@%h")
     worker = LiveProcess(name, argv, env)
-    worker.wait_for_output("ready.")
+    worker.wait_for("ready.")
     return worker
 
 
 def start_daphne(env: dict[str, str], name: str = "daphne") -> tuple[LiveProcess, str]:
     port = free_port()
-    argv = [
-        sys.executable,
-        "-m",
-        "daphne",
-        "-b",
-        "127.0.0.1",
-        "-p",
-        str(port),
-        "config.asgi:application",
-    ]
-    web = LiveProcess(name, argv, env)
+    web = LiveProcess(name, daphne_argv(str(port)), env)
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:

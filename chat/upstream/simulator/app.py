@@ -164,8 +164,9 @@ class Simulator:
             await responder.send(error.status, error.body(dialect, request_id), headers)
             return
         script = build_script(
-            strip_directives(plan.prompt), directives, thinking=plan.thinking, budget=plan.budget
-        )
+            strip_directives(plan.prompt), directives, thinking=plan.thinking, budget=plan.budget,
+            title=plan.asks_for_title,
+        )  # fmt: skip
         if not plan.stream:
             await self._whole(plan, script, responder)
             return

@@ -81,10 +81,20 @@ class Script:
         return "".join(self.answer)
 
 
+def title_for(prompt: str) -> str:
+    """Return what a model asked for a title answers: the question's first few words."""
+    lines = [line for line in prompt.splitlines() if line.strip()] or ["Untitled"]
+    words = re.sub(r"^\s*user:\s*", "", lines[0], flags=re.IGNORECASE).split()
+    return " ".join(words[:6]) or "Untitled"
+
+
 def build_script(
-    prompt: str, directives: Directives, *, thinking: bool, budget: int | None
+    prompt: str, directives: Directives, *, thinking: bool, budget: int | None, title: bool = False
 ) -> Script:
-    """Return the response for ``prompt``: same prompt and directives, same script."""
+    """Return the response for ``prompt``: same prompt and directives, same script.
+
+    A request whose system prompt asks for a title gets a title, as a model would give.
+    """
     digest = hashlib.sha256(prompt.encode("utf-8")).digest()
     topic = " ".join(prompt.split())[:60] or "your question"
     reasoning: list[str] = []
@@ -98,5 +108,6 @@ def build_script(
         reasoning = _sized(text, directives.reasoning_tokens)
         if budget is not None:
             reasoning = reasoning[:budget]  # the budget cuts reasoning off mid-sentence
-    text = directives.answer if directives.answer is not None else _ANSWER.format(topic=topic)
+    default_answer = title_for(prompt) if title else _ANSWER.format(topic=topic)
+    text = directives.answer if directives.answer is not None else default_answer
     return Script(tuple(reasoning), tuple(_sized(text, directives.answer_tokens)))

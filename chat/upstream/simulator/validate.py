@@ -105,6 +105,11 @@ class Plan:
     budget: int | None
     prompt: str  # the last user message's text, directives included
     input_tokens: int
+    system: str = ""  # the system messages' text
+
+    @property
+    def asks_for_title(self) -> bool:
+        return "title" in self.system.lower()
 
 
 def _parts(content: Any) -> tuple[str, int]:
@@ -177,6 +182,7 @@ def _plan(
 ) -> Plan:
     input_tokens = 0
     prompt: str | None = None
+    system: list[str] = []
     for message in messages:
         if not isinstance(message, dict) or message.get("role") not in (
             "system",
@@ -190,6 +196,8 @@ def _plan(
         input_tokens += estimate_tokens(text) + 3 + images * IMAGE_TOKENS
         if message["role"] == "user":
             prompt = text
+        elif message["role"] == "system":
+            system.append(text)
     if prompt is None:
         raise _invalid("At least one user message is required.")
     thinking = _thinking(model, options.get("enable_thinking"))
@@ -208,8 +216,9 @@ def _plan(
             "to access the model."
         )
     return Plan(
-        dialect, model, stream, include_usage, incremental, thinking, budget, prompt, input_tokens
-    )
+        dialect, model, stream, include_usage, incremental, thinking, budget, prompt, input_tokens,
+        system="\n".join(system),
+    )  # fmt: skip
 
 
 def _thinking(model: ModelInfo, value: Any) -> bool:
