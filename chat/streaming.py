@@ -106,7 +106,11 @@ class ReplyRun:
     job: ReplyJob
     relay: Relay
     db: DbRunner
-    progress: Progress = field(default_factory=Progress)
+    progress: Progress = field(default_factory=Progress)  # all but the text, see snapshot()
+    # Parts, joined only for a snapshot: ``str +=`` on an attribute copies the whole
+    # text every delta, quadratic for a reasoning trace of minutes.
+    reasoning_parts: list[str] = field(default_factory=list)
+    content_parts: list[str] = field(default_factory=list)
     error: UpstreamError | None = None
     dirty: bool = False
     last_saved: float = field(default_factory=time.monotonic)
@@ -118,13 +122,13 @@ class ReplyRun:
         if event.request_id and not self.progress.request_id:
             self.progress.request_id = event.request_id
         if event.kind == "reasoning":
-            self.progress.reasoning += event.text
+            self.reasoning_parts.append(event.text)
             self.progress.first_token_at = self.progress.first_token_at or now
             self.relay.add(reasoning=event.text)
             self.dirty = True
         elif event.kind == "content":
             started = self.progress.answer_started_at is None
-            self.progress.content += event.text
+            self.content_parts.append(event.text)
             self.progress.first_token_at = self.progress.first_token_at or now
             self.progress.answer_started_at = self.progress.answer_started_at or now
             self.dirty = True
@@ -141,6 +145,14 @@ class ReplyRun:
             self.error = event.error
         return False
 
+    def snapshot(self) -> Progress:
+        """Return the progress so far, text included, as a value the database code can keep."""
+        return dataclasses.replace(
+            self.progress,
+            reasoning="".join(self.reasoning_parts),
+            content="".join(self.content_parts),
+        )
+
     def maybe_save(self) -> None:
         """Start a background save when the text changed (1 s) or the heartbeat is due."""
         if self.save_task is not None and not self.save_task.done():
@@ -149,7 +161,7 @@ class ReplyRun:
         due = settings.STREAM_PERSIST_SECONDS if self.dirty else settings.STREAM_HEARTBEAT_SECONDS
         if elapsed < due:
             return
-        snapshot = dataclasses.replace(self.progress)
+        snapshot = self.snapshot()
         self.dirty = False
         self.last_saved = time.monotonic()
         self.save_task = asyncio.create_task(self._save(snapshot))
@@ -266,7 +278,7 @@ async def finish_reply(run: ReplyRun, handle: ReplyHandle) -> None:
     elif run.error is not None:
         status, code, text = Message.Status.FAILED, run.error.code, run.error.message
     message = await run.db(
-        reply_store.finish, run.job, run.progress, status, error_code=code, error_message=text
+        reply_store.finish, run.job, run.snapshot(), status, error_code=code, error_message=text
     )
     handle.stopped.set()
     if message is None:
