@@ -41,7 +41,6 @@ class Child:
     def __init__(self, name: str, argv: Sequence[str], env: Mapping[str, str]) -> None:
         self.name = name
         self.colour = next(_COLOURS)
-        self.lines: list[str] = []  # kept for callers that wait for a readiness line
         self.proc = subprocess.Popen(
             list(argv),
             env=dict(env),
@@ -60,22 +59,7 @@ class Child:
     def _copy_output(self) -> None:
         assert self.proc.stdout is not None
         for line in self.proc.stdout:
-            self.lines.append(line)
             log(self.name, line, self.colour)
-
-    def wait_for_line(self, marker: str, timeout: float) -> str:
-        """Return the first output line containing ``marker``; raise if the child dies first."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for line in list(self.lines):
-                if marker in line:
-                    return line
-            if self.proc.poll() is not None:
-                raise RuntimeError(
-                    f"{self.name} exited with {self.proc.returncode} before {marker!r}"
-                )
-            time.sleep(0.05)
-        raise TimeoutError(f"{self.name} did not print {marker!r} within {timeout} s")
 
     def terminate(self) -> None:
         if self.proc.poll() is None:
