@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from . import realtime
 from .models import Message
-from .reply_store import build_request, db_job, estimated_usage
+from .reply_store import build_request, db_job, estimated_usage, usage_fields
 from .serializers import status_event
 
 logger = logging.getLogger(__name__)
@@ -40,7 +40,9 @@ def interrupt_stale_replies() -> list[Message]:
     )
     ended = []
     for message in stale:
-        usage = estimated_usage(build_request(message), message.reasoning, message.content)
+        # Text only: reading every attached image to count tokens would be wasted I/O.
+        request = build_request(message, images=False)
+        usage = estimated_usage(request, message.reasoning, message.content)
         done = Message.objects.filter(
             id=message.id, status=Message.Status.STREAMING, heartbeat_at__lt=cutoff
         ).update(
@@ -48,11 +50,7 @@ def interrupt_stale_replies() -> list[Message]:
             error_code="worker_lost",
             error_message=INTERRUPTED_MESSAGE,
             completed_at=timezone.now(),
-            input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens,
-            reasoning_tokens=usage.reasoning_tokens,
-            total_tokens=usage.total_tokens,
-            usage_estimated=True,
+            **usage_fields(message.model, message.created_at, usage),
         )
         if done:
             ended.append(Message.objects.get(id=message.id))

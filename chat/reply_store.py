@@ -8,6 +8,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections
@@ -69,7 +70,7 @@ def claim(message_id: uuid.UUID) -> ReplyJob | None:
     )
 
 
-def build_request(reply: Message) -> ChatRequest:
+def build_request(reply: Message, *, images: bool = True) -> ChatRequest:
     """Return the upstream request: earlier turns (the versions on screen), then the question.
 
     Earlier answers are sent as ``content`` only; reasoning goes back upstream only for a
@@ -95,7 +96,7 @@ def build_request(reply: Message) -> ChatRequest:
     }
     turns: list[ChatTurn] = []
     for message in questions:
-        uploads = list(message.attachments.all())
+        uploads = list(message.attachments.all()) if images else []
         turns.append(
             ChatTurn(
                 role="user",
@@ -117,7 +118,7 @@ def build_request(reply: Message) -> ChatRequest:
 
 @dataclass(slots=True)
 class Progress:
-    """What a reply has produced so far (owned by its stream, copied for the DB)."""
+    """What a reply has produced so far, as handed to the database (a snapshot)."""
 
     reasoning: str = ""
     content: str = ""
@@ -145,6 +146,30 @@ def estimated_usage(request: ChatRequest, reasoning: str, content: str) -> Usage
     return estimate_usage((turn.content for turn in request.messages), reasoning, content)
 
 
+def usage_fields(model: str, asked_at: datetime, usage: Usage) -> dict[str, Any]:
+    """Return the usage and cost columns of a finished reply, priced as when it was asked."""
+    price = price_in_force(model, asked_at)
+    cost = None
+    if price is not None:
+        cost = compute_cost(
+            price,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            reasoning_tokens=usage.reasoning_tokens,
+            cached_tokens=usage.cached_tokens,
+        )
+    return {
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "reasoning_tokens": usage.reasoning_tokens,
+        "cached_tokens": usage.cached_tokens,
+        "total_tokens": usage.total_tokens or usage.input_tokens + usage.output_tokens,
+        "usage_estimated": usage.estimated,
+        "cost": cost.amount if cost else None,
+        "cost_currency": cost.currency if cost else "",
+    }
+
+
 @db_job
 def finish(
     job: ReplyJob,
@@ -156,16 +181,6 @@ def finish(
 ) -> Message | None:
     """Store the final state of a streaming reply; None if it was no longer streaming."""
     usage = progress.usage or estimated_usage(job.request, progress.reasoning, progress.content)
-    price = price_in_force(job.request.model, job.created_at)
-    cost = None
-    if price is not None:
-        cost = compute_cost(
-            price,
-            input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens,
-            reasoning_tokens=usage.reasoning_tokens,
-            cached_tokens=usage.cached_tokens,
-        )
     now = timezone.now()
     updated = Message.objects.filter(id=job.message_id, status=Message.Status.STREAMING).update(
         status=status,
@@ -178,23 +193,9 @@ def finish(
         finish_reason=progress.finish_reason,
         error_code=error_code,
         error_message=error_message,
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        reasoning_tokens=usage.reasoning_tokens,
-        cached_tokens=usage.cached_tokens,
-        total_tokens=usage.total_tokens or usage.input_tokens + usage.output_tokens,
-        usage_estimated=usage.estimated,
-        cost=cost.amount if cost else None,
-        cost_currency=cost.currency if cost else "",
         upstream_request_id=progress.request_id or "",
+        **usage_fields(job.request.model, job.created_at, usage),
     )
     if not updated:
         return None
     return Message.objects.get(id=job.message_id)
-
-
-@db_job
-def is_pending_or_streaming(message_id: uuid.UUID) -> bool:
-    return Message.objects.filter(
-        id=message_id, status__in=[Message.Status.PENDING, Message.Status.STREAMING]
-    ).exists()
