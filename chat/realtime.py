@@ -11,6 +11,7 @@ import asyncio
 import json
 import logging
 import uuid
+import weakref
 from typing import Any
 
 import redis
@@ -46,19 +47,23 @@ def encode(event: Event) -> str:
 
 # --- async side (the worker's loop, the websocket consumer) ------------------------------
 
-_async_clients: dict[int, aioredis.Redis] = {}
+# Keyed by the loop itself, weakly: an id() can be reused by a later loop, which would
+# then get a client bound to a closed one.
+_async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def async_redis() -> aioredis.Redis:
     """Return a Redis client bound to the running event loop (one pool per loop)."""
-    loop_id = id(asyncio.get_running_loop())
-    client = _async_clients.get(loop_id)
+    loop = asyncio.get_running_loop()
+    client = _async_clients.get(loop)
     if client is None:
         pool = aioredis.BlockingConnectionPool.from_url(
             settings.REDIS_URL, max_connections=500, timeout=30, socket_timeout=15
         )
         client = aioredis.Redis(connection_pool=pool)
-        _async_clients[loop_id] = client
+        _async_clients[loop] = client
     return client
 
 

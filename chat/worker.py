@@ -85,18 +85,20 @@ class WorkerRuntime:
         future = self.submit(self._generate(message_id))
         future.result()
 
-    async def _generate(self, message_id: uuid.UUID) -> None:
+    async def _upstream(self) -> UpstreamClient:
+        """Return the shared client, once ``_start_background`` has made it on the loop."""
         while self.client is None:
             await asyncio.sleep(0.01)
-        await stream_reply(message_id, self.client, self.db, self.handles, self.beat)
+        return self.client
+
+    async def _generate(self, message_id: uuid.UUID) -> None:
+        await stream_reply(message_id, await self._upstream(), self.db, self.handles, self.beat)
 
     def write_title(self, conversation_id: uuid.UUID) -> None:
         self.submit(self._write_title(conversation_id)).result()
 
     async def _write_title(self, conversation_id: uuid.UUID) -> None:
-        while self.client is None:
-            await asyncio.sleep(0.01)
-        await write_title(conversation_id, self.client, self.db)
+        await write_title(conversation_id, await self._upstream(), self.db)
 
     def shutdown(self, timeout: float = 5.0) -> None:
         """End every local reply as interrupted (text kept) before the process exits."""
