@@ -284,8 +284,8 @@ def report(now: datetime, since: datetime, repeat: int) -> None:
     from django.db.models import Count, Sum
     from django.db.models.functions import TruncDate
 
-    from chat.spend import GROUPS, SpendQuery, finished_replies, spend_rows
-    from chat.spend_views import build_report
+    from chat.spend.report import GROUPS, SpendQuery, finished_replies, spend_rows
+    from chat.spend.views import build_report
 
     last_month_end = now.date().replace(day=1) - timedelta(days=1)
     ranges = {

@@ -211,7 +211,7 @@ def start_stack(
         sim = Proc(
             "simulator",
             [
-                sys.executable, "-m", "chat.upstream.simulator", "--host", "127.0.0.1",
+                sys.executable, "-m", "simulator", "--host", "127.0.0.1",
                 "--port", "0", "--rate", str(rate), "--trace-file", str(stack.trace_path),
             ],
             stack.env,

@@ -99,8 +99,8 @@ def prompt_for(kind: str, tag: str, index: int, tokens: int, rate: float) -> str
 
 def expected_pieces(prompt: str) -> list[tuple[str, str]]:
     """The pieces the simulator streams for ``prompt``: ("reasoning"|"content", text)."""
-    from chat.upstream.simulator.directives import parse_directives, strip_directives
-    from chat.upstream.simulator.script import build_script
+    from simulator.directives import parse_directives, strip_directives
+    from simulator.script import build_script
 
     script = build_script(
         strip_directives(prompt), parse_directives(prompt), thinking=True, budget=None
@@ -487,12 +487,12 @@ def diagnose_incomplete(stack: Stack, stream: PipelineStream, row: Any) -> dict[
     """For a stream that never ended on the websocket: where did its events stop?"""
     import redis
 
-    from chat import realtime
+    from chat.streaming import bus
 
     client = redis.Redis.from_url(stack.env["REDIS_URL"])
     try:
-        buffered = client.xlen(realtime.replay_key(stream.message_id)) if stream.message_id else 0
-        last = client.xrevrange(realtime.replay_key(stream.message_id), count=1) if buffered else []
+        buffered = client.xlen(bus.replay_key(stream.message_id)) if stream.message_id else 0
+        last = client.xrevrange(bus.replay_key(stream.message_id), count=1) if buffered else []
     finally:
         client.close()
     seqs = [json.loads(raw).get("seq", 0) for _at, raw in stream.frames]

@@ -1,8 +1,12 @@
 """Typed errors of Ponder's use cases, each carrying its API code and HTTP status.
 
+Raise them anywhere below a view; ``chat.http.PonderErrorMiddleware`` answers them
+once: JSON under ``/api/``, an error page elsewhere.
+
 PonderError
  ├── BadRequest (400)          bad input; nothing was written
  ├── NotAuthenticated (401)
+ ├── Forbidden (403)           known, but not allowed to do this
  ├── NotFound (404)            missing *or* someone else's — never reveal which
  ├── Conflict (409)            the object is not in a state that allows it
  ├── PayloadTooLarge (413)
@@ -35,6 +39,11 @@ class BadRequest(PonderError):
 class NotAuthenticated(PonderError):
     code = "not_authenticated"
     http_status = 401
+
+
+class Forbidden(PonderError):
+    code = "forbidden"
+    http_status = 403
 
 
 class NotFound(PonderError):

@@ -1,4 +1,8 @@
-"""The JSON API edge: session auth, body parsing and PonderError → JSON, in one place."""
+"""The HTTP edge: PonderError → response in one place, session auth and body parsing.
+
+Views and services raise ``PonderError``s; ``PonderErrorMiddleware`` turns them into the
+JSON error of the API under ``/api/`` and into a rendered error page elsewhere.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,16 @@ import functools
 import json
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.csrf import csrf_failure as django_csrf_failure
 
-from .errors import BadRequest, NotAuthenticated, PonderError
+from .errors import BadRequest, Forbidden, NotAuthenticated, PonderError
 
 logger = logging.getLogger(__name__)
 
@@ -20,19 +28,70 @@ MAX_JSON_BODY = 1_000_000
 View = Callable[..., HttpResponse]
 
 
+@dataclass(frozen=True, slots=True)
+class ErrorPage:
+    """How a page view shows its errors: a template, and headers the page always carries."""
+
+    template: str = "error.html"
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def error_response(request: HttpRequest, error: PonderError) -> HttpResponse:
+    """Return the answer to ``error``: its JSON under ``/api/``, else the view's error page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse(error.as_json(), status=error.http_status)
+    page = getattr(request, "error_page", ErrorPage())
+    response = render(request, page.template, {"error": error}, status=error.http_status)
+    for header, value in page.headers.items():
+        response.headers[header] = value
+    return response
+
+
+class PonderErrorMiddleware:
+    """Answer any PonderError a view raises (Zulip's ``JsonErrorHandler`` pattern)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, PonderError):
+            return error_response(request, exception)
+        return None
+
+
+def error_page(template: str, headers: Mapping[str, str] | None = None) -> Callable[[View], View]:
+    """Show this view's PonderErrors with ``template`` (and ``headers``), not the generic page."""
+    page = ErrorPage(template, headers or {})
+
+    def decorator(view: View) -> View:
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            request.error_page = page  # type: ignore[attr-defined]
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
 def json_api(view: View) -> View:
-    """Require a logged-in user and turn any PonderError into its JSON answer."""
+    """Require a logged-in user; the middleware answers PonderErrors as JSON."""
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            if not request.user.is_authenticated:
-                raise NotAuthenticated("Log in first.")
-            return view(request, *args, **kwargs)
-        except PonderError as exc:
-            return JsonResponse(exc.as_json(), status=exc.http_status)
+        if not request.user.is_authenticated:
+            raise NotAuthenticated("Log in first.")
+        return view(request, *args, **kwargs)
 
     return wrapper
+
+
+def iso(value: datetime | None) -> str | None:
+    """Return an aware time as ISO 8601 with a ``Z``, the API's one time format."""
+    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 def parse_json_object(request: HttpRequest) -> dict[str, Any]:
@@ -74,13 +133,16 @@ def get_bool(body: dict[str, Any], field: str) -> bool | None:
     return value
 
 
-def get_int(body: dict[str, Any], field: str, *, minimum: int, maximum: int) -> int | None:
+def get_int(
+    body: dict[str, Any], field: str, *, minimum: int | None = None, maximum: int | None = None
+) -> int | None:
+    """Return an optional integer; with bounds, also check it lies within them."""
     value = body.get(field)
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
         raise BadRequest(f"{field} must be an integer.", code="invalid_type", field=field)
-    if not minimum <= value <= maximum:
+    if minimum is not None and maximum is not None and not minimum <= value <= maximum:
         raise BadRequest(
             f"{field} must be between {minimum} and {maximum}.", code="out_of_range", field=field
         )
@@ -104,8 +166,6 @@ def get_uuid_list(body: dict[str, Any], field: str, *, max_items: int) -> list[u
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """Answer a failed CSRF check in JSON on the API, with Django's page elsewhere."""
     if request.path.startswith("/api/"):
-        error = PonderError("CSRF check failed: send the X-CSRFToken header.", code="csrf_failed")
-        return JsonResponse(error.as_json(), status=403)
-    from django.views.csrf import csrf_failure as django_csrf_failure
-
+        error = Forbidden("CSRF check failed: send the X-CSRFToken header.", code="csrf_failed")
+        return error_response(request, error)
     return django_csrf_failure(request, reason)

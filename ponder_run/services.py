@@ -73,7 +73,7 @@ def start_simulator(env: Mapping[str, str], rate: float | None = None) -> tuple[
     argv = [
         sys.executable,
         "-m",
-        "chat.upstream.simulator",
+        "simulator",
         "--host",
         "127.0.0.1",
         "--port",

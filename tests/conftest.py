@@ -45,7 +45,7 @@ def bob_client(bob):
 @pytest.fixture(scope="session")
 def simulator() -> Iterator[str]:
     """The upstream simulator, fast enough for tests; directives slow single replies down."""
-    from chat.upstream.simulator import SimulatorThread
+    from simulator import SimulatorThread
 
     sim = SimulatorThread(rate=400)
     yield sim.start()

@@ -15,13 +15,13 @@ from chat.upstream.catalog import (
 from chat.upstream.client import UpstreamClient
 from chat.upstream.errors import (
     AuthenticationError,
-    BadRequest,
     ConnectionLost,
     ContentRejected,
     ModelNotFound,
     PermissionDenied,
     ProtocolError,
     RateLimited,
+    RequestRejected,
     ServerError,
     UpstreamError,
     UpstreamTimeout,
@@ -33,7 +33,6 @@ from chat.upstream.tokens import estimate_tokens, estimate_usage
 __all__ = [
     "MODELS",
     "AuthenticationError",
-    "BadRequest",
     "ChatRequest",
     "ChatTurn",
     "ConnectionLost",
@@ -44,6 +43,7 @@ __all__ = [
     "PermissionDenied",
     "ProtocolError",
     "RateLimited",
+    "RequestRejected",
     "ServerError",
     "StreamEvent",
     "UpstreamClient",

@@ -18,10 +18,10 @@ from chat.upstream import dashscope, openai_compat
 from chat.upstream.catalog import InvalidRequest
 from chat.upstream.errors import (
     AuthenticationError,
-    BadRequest,
     ConnectionLost,
     ProtocolError,
     RateLimited,
+    RequestRejected,
     ServerError,
     UpstreamError,
     UpstreamTimeout,
@@ -114,7 +114,9 @@ class UpstreamClient:
         try:
             prepared = _Prepared(self._config, request)
         except InvalidRequest as exc:
-            yield StreamEvent("error", error=BadRequest(exc.code, exc.message, retryable=False))
+            yield StreamEvent(
+                "error", error=RequestRejected(exc.code, exc.message, retryable=False)
+            )
             return
         attempt = 0
         while True:

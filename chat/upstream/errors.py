@@ -6,7 +6,7 @@ Our exception hierarchy:
   + AuthenticationError   - 401, InvalidApiKey: the key is wrong or for another region.
   + PermissionDenied      - 403, Arrearage, AccessDenied*: the account may not call it.
   + RateLimited           - 429, Throttling.*: retryable.
-  + BadRequest            - other 4xx, InvalidParameter, "url error".
+  + RequestRejected       - other 4xx, InvalidParameter, "url error".
     - ContentRejected     - DataInspectionFailed: content moderation blocked it.
     - ModelNotFound       - model_not_found, "Model not exist.".
   + ServerError           - 5xx, InternalError: retryable.
@@ -29,13 +29,13 @@ from typing import Any, ClassVar
 
 __all__ = [
     "AuthenticationError",
-    "BadRequest",
     "ConnectionLost",
     "ContentRejected",
     "ModelNotFound",
     "PermissionDenied",
     "ProtocolError",
     "RateLimited",
+    "RequestRejected",
     "ServerError",
     "UpstreamError",
     "UpstreamTimeout",
@@ -129,15 +129,15 @@ class RateLimited(UpstreamError):
     default_retryable = True
 
 
-class BadRequest(UpstreamError):
+class RequestRejected(UpstreamError):
     summary = "Model Studio rejected the request."
 
 
-class ContentRejected(BadRequest):
+class ContentRejected(RequestRejected):
     summary = "Model Studio's content moderation blocked this conversation."
 
 
-class ModelNotFound(BadRequest):
+class ModelNotFound(RequestRejected):
     summary = "This model is not available on the configured Model Studio endpoint."
 
 
@@ -178,7 +178,7 @@ def _class_for_code(code: str, message: str, status: int | None) -> type[Upstrea
     if lowered == "insufficient_quota":
         return PermissionDenied
     if "invalidparameter" in lowered or "invalid_parameter" in lowered:
-        return BadRequest
+        return RequestRejected
     if status is not None and 400 <= status < 500:
         return None  # e.g. InternalError.Algo.* with a 4xx: let the status decide
     if lowered.startswith(
@@ -202,7 +202,7 @@ def _class_for_status(status: int | None) -> type[UpstreamError]:
     if status >= 500:
         return ServerError
     if status >= 400:
-        return BadRequest
+        return RequestRejected
     return ProtocolError
 
 

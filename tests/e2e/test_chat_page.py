@@ -8,7 +8,7 @@ import time
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from chat.upstream.simulator.directives import encode_text
+from simulator.directives import encode_text
 
 pytestmark = pytest.mark.e2e
 

@@ -17,8 +17,8 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, sync_playwright
 
-from chat import sharing
 from chat.models import Conversation, Message, ShareLink
+from chat.sharing import services as sharing
 
 pytestmark = pytest.mark.e2e
 

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from simulator import SimulatorThread
 from tests.factories import make_user
 from tests.live import LiveStack, Session, start_stack
 
@@ -37,3 +38,18 @@ def live_bob(live, transactional_db) -> Iterator[Session]:
     session = Session(live.base_url, "bob")
     yield session
     session.close()
+
+
+@pytest.fixture(scope="session")
+def upstream_sim() -> Iterator[SimulatorThread]:
+    """One simulator for this directory, unpaced (directives slow single replies down)."""
+    sim = SimulatorThread(rate=0)
+    sim.start()
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture(params=["openai", "dashscope"])
+def wire(request: pytest.FixtureRequest) -> str:
+    """Each test runs once per upstream protocol."""
+    return request.param

@@ -15,8 +15,8 @@ from django.db import transaction
 
 from chat.errors import BadRequest
 from chat.models import Message
-from chat.pricing import PriceBook
-from chat.spend import finished_replies, parse_spend_query
+from chat.spend.pricing import PriceBook
+from chat.spend.report import finished_replies, parse_spend_query
 
 BATCH = 2000
 

@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from chat.upstream import ChatRequest, ChatTurn, UpstreamClient, UpstreamConfig
-from chat.upstream.simulator import encode_text
+from simulator import encode_text
 from tests.unit.upstream.helpers import Result
 
 API_KEY = "sk-sim-test-key"

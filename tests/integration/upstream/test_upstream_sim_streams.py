@@ -8,8 +8,8 @@ import uuid
 import pytest
 
 from chat.upstream import ChatRequest, ChatTurn
-from chat.upstream.simulator import SimulatorThread
-from chat.upstream.simulator.script import pieces
+from simulator import SimulatorThread
+from simulator.script import pieces
 from tests.integration.upstream.helpers import ask, directive, run
 
 TRICKY = (

@@ -12,10 +12,10 @@ import httpx
 import pytest
 
 from chat.upstream import (
-    BadRequest,
     ConnectionLost,
     ContentRejected,
     RateLimited,
+    RequestRejected,
     ServerError,
     UpstreamClient,
     UpstreamTimeout,
@@ -218,7 +218,7 @@ async def test_invalid_requests_become_error_events_without_a_call() -> None:
     result = await collect(handler, req=req)
 
     assert calls == []
-    assert isinstance(result.error, BadRequest)
+    assert isinstance(result.error, RequestRejected)
     assert result.error.code == "vision_unsupported"
 
 
@@ -231,7 +231,7 @@ async def test_a_json_200_instead_of_a_stream_is_mapped() -> None:
 
     result = await collect(handler, "dashscope")
 
-    assert isinstance(result.error, BadRequest)
+    assert isinstance(result.error, RequestRejected)
     assert "url error" in result.error.message
 
 

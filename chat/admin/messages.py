@@ -1,0 +1,95 @@
+"""Messages one by one, each linked to its conversation's transcript; read-only."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html
+
+from chat.admin.filters import (
+    ReplyModelFilter,
+    cost_text,
+    text_contains,
+)
+from chat.admin.transcripts import transcript_url
+from chat.models import Message
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = (
+        "short_id",
+        "conversation_link",
+        "owner",
+        "role",
+        "model",
+        "status",
+        "total_tokens",
+        "cost_display",
+        "created_at",
+    )
+    list_filter = (
+        "role",
+        "status",
+        ReplyModelFilter,
+        ("created_at", admin.DateFieldListFilter),
+        "usage_estimated",
+    )
+    search_fields = ("content",)
+    search_help_text = "Searches the text and reasoning of messages."
+    list_select_related = ("conversation__owner",)
+    ordering = ("-created_at",)
+    show_full_result_count = False
+    list_per_page = 50
+    readonly_fields = ("transcript_link",)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet, search_term: str
+    ) -> tuple[QuerySet, bool]:
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(text_contains(term)), False
+
+    @admin.display(description="id")
+    def short_id(self, message: Message) -> str:
+        return str(message.id)[:8]
+
+    @admin.display(description="conversation")
+    def conversation_link(self, message: Message) -> str:
+        return format_html(
+            '<a href="{}#message-{}">{}</a>',
+            transcript_url(message.conversation_id),
+            message.id,
+            message.conversation,
+        )
+
+    @admin.display(description="owner", ordering="conversation__owner__username")
+    def owner(self, message: Message) -> str:
+        return message.conversation.owner.username
+
+    @admin.display(description="cost", ordering="cost")
+    def cost_display(self, message: Message) -> str:
+        unpriced = int(message.role == Message.Role.ASSISTANT and message.is_finished)
+        return cost_text(message.cost, message.cost_currency, unpriced)
+
+    @admin.display(description="transcript")
+    def transcript_link(self, message: Message) -> str:
+        return format_html(
+            '<a href="{}#message-{}">Read it in its conversation</a>',
+            transcript_url(message.conversation_id),
+            message.id,
+        )
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # A reply's versions and the next turn's history hang off each message.
+        return False

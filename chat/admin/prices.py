@@ -1,0 +1,100 @@
+"""Model prices, entered against the catalog's ids; saving one re-costs nothing."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.utils.html import format_html, format_html_join
+
+from chat.models import ModelPrice
+from chat.upstream.catalog import MODELS
+
+
+class ModelIdInput(forms.TextInput):
+    """A free-text model id, with the catalog's ids offered as suggestions."""
+
+    def render(self, name: str, value: Any, attrs: dict | None = None, renderer: Any = None) -> str:
+        attrs = {**(attrs or {}), "list": "ponder-model-ids"}
+        options = format_html_join("", '<option value="{}">', ((model.id,) for model in MODELS))
+        return format_html(
+            '{}<datalist id="ponder-model-ids">{}</datalist>',
+            super().render(name, value, attrs, renderer),
+            options,
+        )
+
+
+class ModelPriceForm(forms.ModelForm):
+    class Meta:
+        model = ModelPrice
+        fields = (
+            "model",
+            "currency",
+            "effective_from",
+            "input_per_million",
+            "cached_input_per_million",
+            "output_per_million",
+            "thinking_output_per_million",
+        )
+        widgets = {"model": ModelIdInput}
+
+    def clean_currency(self) -> str:
+        currency = self.cleaned_data["currency"].strip().upper()
+        if len(currency) != 3 or not currency.isalpha():
+            raise forms.ValidationError("Use a three-letter ISO 4217 code, e.g. USD or CNY.")
+        return currency
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        for name in (
+            "input_per_million",
+            "cached_input_per_million",
+            "output_per_million",
+            "thinking_output_per_million",
+        ):
+            value = cleaned.get(name)
+            if value is not None and value < 0:
+                self.add_error(name, "A price cannot be negative.")
+        return cleaned
+
+
+@admin.register(ModelPrice)
+class ModelPriceAdmin(admin.ModelAdmin):
+    form = ModelPriceForm
+    list_display = (
+        "model",
+        "currency",
+        "input_per_million",
+        "cached_input_per_million",
+        "output_per_million",
+        "thinking_output_per_million",
+        "effective_from",
+    )
+    list_filter = ("model", "currency")
+    search_fields = ("model",)
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": ("model", "currency", "effective_from"),
+                "description": (
+                    "A price applies to replies asked from its effective date on. Saving it "
+                    "changes no cost already stored; to re-cost past replies run "
+                    "<code>python manage.py recost --start YYYY-MM-DD --end YYYY-MM-DD "
+                    "[--model ID]</code>."
+                ),
+            },
+        ),
+        (
+            "Per million tokens",
+            {
+                "fields": (
+                    "input_per_million",
+                    "cached_input_per_million",
+                    "output_per_million",
+                    "thinking_output_per_million",
+                )
+            },
+        ),
+    )

@@ -1,0 +1,119 @@
+"""JSON API of CONTRACT.md §3: parse → call a service → respond."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from chat.http import get_bool, get_int, get_str, get_uuid_list, json_api, parse_json_object
+from chat.uploads import images as uploads
+from chat.upstream.catalog import MODELS
+
+from . import services
+from .quota import get_quota
+from .serializers import conversation_json, conversation_summary_json, message_json
+
+MAX_BUDGET = 10_000_000
+
+
+@require_GET
+@json_api
+def models_view(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"models": [model.as_json() for model in MODELS]})
+
+
+@require_http_methods(["GET", "POST"])
+@json_api
+def conversations_view(request: HttpRequest) -> JsonResponse:
+    if request.method == "POST":
+        body = parse_json_object(request)
+        title = get_str(body, "title", required=False, max_length=services.MAX_TITLE_CHARS) or ""
+        conversation = services.create_conversation(request.user, title)
+        return JsonResponse(conversation_json(conversation, []), status=201)
+    query = request.GET.get("q", "").strip()[:200]
+    results = services.list_conversations(request.user, query)
+    return JsonResponse({"results": [conversation_summary_json(c) for c in results]})
+
+
+@require_http_methods(["GET", "PATCH", "DELETE"])
+@json_api
+def conversation_view(request: HttpRequest, conversation_id: uuid.UUID) -> HttpResponse:
+    if request.method == "DELETE":
+        services.delete_conversation(request.user, conversation_id)
+        return HttpResponse(status=204)
+    if request.method == "PATCH":
+        body = parse_json_object(request)
+        title = get_str(body, "title", max_length=services.MAX_TITLE_CHARS)
+        conversation = services.rename_conversation(request.user, conversation_id, title)
+    else:
+        conversation = services.access_conversation(request.user, conversation_id)
+    return JsonResponse(
+        conversation_json(conversation, services.conversation_messages(conversation))
+    )
+
+
+@require_POST
+@json_api
+def send_message_view(request: HttpRequest, conversation_id: uuid.UUID) -> JsonResponse:
+    body = parse_json_object(request)
+    conversation = services.access_conversation(request.user, conversation_id)  # 404 before 400
+    content = get_str(body, "content", max_length=services.MAX_CONTENT_CHARS)
+    model = get_str(body, "model", max_length=100)
+    enable_thinking = get_bool(body, "enable_thinking")
+    thinking_budget = get_int(body, "thinking_budget", minimum=1, maximum=MAX_BUDGET)
+    attachments = get_uuid_list(body, "attachments", max_items=uploads.MAX_ATTACHMENTS)
+    video_frames = get_uuid_list(body, "video_frames", max_items=uploads.MAX_VIDEO_FRAMES)
+    sent = services.send_message(
+        request.user,
+        conversation,
+        content=content,
+        model=model,
+        enable_thinking=enable_thinking,
+        thinking_budget=thinking_budget,
+        attachments=attachments,
+        video_frames=video_frames,
+    )
+    return JsonResponse(
+        {
+            "user_message": message_json(sent.user_message),
+            "assistant_message": message_json(sent.assistant_message),
+        },
+        status=202,
+    )
+
+
+@require_POST
+@json_api
+def stop_message_view(request: HttpRequest, message_id: uuid.UUID) -> JsonResponse:
+    message = services.stop_message(request.user, message_id)
+    return JsonResponse({"message": message_json(message)}, status=202)
+
+
+@require_POST
+@json_api
+def regenerate_message_view(request: HttpRequest, message_id: uuid.UUID) -> JsonResponse:
+    message = services.regenerate_message(request.user, message_id)
+    return JsonResponse({"assistant_message": message_json(message)}, status=202)
+
+
+@require_POST
+@json_api
+def select_version_view(request: HttpRequest, message_id: uuid.UUID) -> JsonResponse:
+    message = services.select_version(request.user, message_id)
+    return JsonResponse({"message": message_json(message)})
+
+
+@require_GET
+@json_api
+def me_view(request: HttpRequest) -> JsonResponse:
+    """Who is logged in, and what is left of their monthly allowance."""
+    user = request.user
+    return JsonResponse(
+        {
+            "username": user.get_username(),
+            "is_staff": user.is_staff,
+            "quota": get_quota(user).as_json(),
+        }
+    )

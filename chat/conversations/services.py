@@ -1,0 +1,251 @@
+"""Use cases of the chat: each takes a user and plain values, views stay thin."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from accounts.models import User
+from chat.errors import BadRequest, Conflict, NotFound
+from chat.models import Conversation, Message, Upload
+from chat.streaming import bus
+from chat.streaming.events import status_event
+from chat.tasks import generate_reply
+from chat.uploads.images import uploads_to_attach
+from chat.upstream.catalog import InvalidRequest, ModelInfo, get_model, resolve_thinking
+
+from .quota import check_quota
+
+MAX_CONTENT_CHARS = 32_000
+MAX_TITLE_CHARS = 200
+PROVISIONAL_TITLE_WORDS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class ReplySettings:
+    model: ModelInfo
+    enable_thinking: bool
+    thinking_budget: int | None
+
+
+def access_conversation(user: User, conversation_id: uuid.UUID) -> Conversation:
+    """Return the user's conversation, or raise NotFound."""
+    try:
+        return Conversation.objects.get(id=conversation_id, owner=user, deleted_at__isnull=True)
+    except Conversation.DoesNotExist:
+        raise NotFound("conversation") from None
+
+
+def access_message(user: User, message_id: uuid.UUID) -> Message:
+    """Return a message of one of the user's conversations, or raise NotFound."""
+    try:
+        return Message.objects.select_related("conversation").get(
+            id=message_id, conversation__owner=user, conversation__deleted_at__isnull=True
+        )
+    except Message.DoesNotExist:
+        raise NotFound("message") from None
+
+
+def list_conversations(user: User, query: str = "") -> list[Conversation]:
+    conversations = Conversation.objects.filter(owner=user, deleted_at__isnull=True)
+    if query:
+        matching_messages = Message.objects.filter(
+            Q(content__icontains=query), conversation__owner=user
+        ).values("conversation_id")
+        conversations = conversations.filter(
+            Q(title__icontains=query) | Q(id__in=matching_messages)
+        )
+    return list(conversations.order_by("-updated_at")[:500])
+
+
+def create_conversation(user: User, title: str = "") -> Conversation:
+    return Conversation.objects.create(
+        owner=user, title=title.strip(), title_is_final=bool(title.strip())
+    )
+
+
+def rename_conversation(user: User, conversation_id: uuid.UUID, title: str) -> Conversation:
+    conversation = access_conversation(user, conversation_id)
+    title = title.strip()
+    if not title:
+        raise BadRequest("The title cannot be empty.", code="required", field="title")
+    conversation.title = title
+    conversation.title_is_final = True
+    conversation.save(update_fields=["title", "title_is_final"])
+    return conversation
+
+
+def delete_conversation(user: User, conversation_id: uuid.UUID) -> None:
+    """Hide a conversation from its owner for good, and stop its running replies."""
+    conversation = access_conversation(user, conversation_id)
+    Conversation.objects.filter(id=conversation.id).update(deleted_at=timezone.now())
+    running = conversation.messages.filter(
+        status__in=[Message.Status.PENDING, Message.Status.STREAMING]
+    ).values_list("id", flat=True)
+    for message_id in running:
+        bus.request_cancel(message_id)
+
+
+def conversation_messages(conversation: Conversation) -> list[Message]:
+    return list(conversation.messages.order_by("created_at").prefetch_related("attachments"))
+
+
+def check_reply_settings(
+    model_id: str, enable_thinking: bool | None, thinking_budget: int | None
+) -> ReplySettings:
+    """Validate a model choice against the catalog; raise BadRequest naming the field."""
+    model = get_model(model_id)
+    if model is None:
+        raise BadRequest(f"Unknown model {model_id!r}.", code="unknown_model", field="model")
+    try:
+        thinking, budget = resolve_thinking(model, enable_thinking, thinking_budget)
+    except InvalidRequest as exc:
+        raise BadRequest(exc.message, code=exc.code, field=exc.field) from None
+    return ReplySettings(model, thinking, budget)
+
+
+def provisional_title(content: str) -> str:
+    words = content.split()
+    title = " ".join(words[:PROVISIONAL_TITLE_WORDS])
+    if len(words) > PROVISIONAL_TITLE_WORDS:
+        title += "…"
+    return title[:80]
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    user_message: Message
+    assistant_message: Message
+
+
+def send_message(
+    user: User,
+    conversation: Conversation,
+    *,
+    content: str,
+    model: str,
+    enable_thinking: bool | None = None,
+    thinking_budget: int | None = None,
+    attachments: list[uuid.UUID] | None = None,
+    video_frames: list[uuid.UUID] | None = None,
+) -> SentMessage:
+    """Store the user's message and a pending reply, and queue the reply after commit.
+
+    ``conversation`` comes from ``access_conversation(user, …)``: the caller has already
+    answered 404 for someone else's, before any 400 about the body.
+    """
+    check_quota(user)
+    if not content.strip():
+        raise BadRequest("The message is empty.", code="required", field="content")
+    if len(content) > MAX_CONTENT_CHARS:
+        raise BadRequest(
+            f"The message is longer than {MAX_CONTENT_CHARS} characters.",
+            code="too_long",
+            field="content",
+        )
+    reply = check_reply_settings(model, enable_thinking, thinking_budget)
+    attachments, video_frames = attachments or [], video_frames or []
+    images = uploads_to_attach(user, attachments + video_frames)
+    if images and not reply.model.vision:
+        raise BadRequest(
+            f"{reply.model.label} cannot see images; pick a vision model or remove the attachments.",
+            code="model_without_vision",
+            field="attachments",
+        )
+    now = timezone.now()
+    with transaction.atomic():
+        user_message = Message.objects.create(
+            conversation=conversation, role=Message.Role.USER, content=content,
+            status=Message.Status.COMPLETE, created_at=now,
+        )  # fmt: skip
+        attached = sum(
+            Upload.objects.filter(id=image.id, owner=user, message__isnull=True).update(
+                message=user_message, position=position, is_video_frame=image.id in video_frames
+            )
+            for position, image in enumerate(images)
+        )
+        if attached != len(images):  # another request took one of them meanwhile
+            raise BadRequest(
+                "An attachment is already used.", code="unknown_attachment", field="attachments"
+            )
+        assistant_message = create_pending_reply(
+            user_message, reply, created_at=now + timedelta(microseconds=1)
+        )
+        conversation.updated_at = now
+        conversation.model = reply.model.id
+        conversation.enable_thinking = enable_thinking
+        conversation.thinking_budget = reply.thinking_budget
+        if not conversation.title:
+            conversation.title = provisional_title(content)
+        conversation.save()
+    return SentMessage(user_message, assistant_message)
+
+
+def create_pending_reply(
+    user_message: Message, reply: ReplySettings, *, created_at=None
+) -> Message:
+    """Create a pending assistant message and enqueue its generation once committed."""
+    message = Message.objects.create(
+        conversation=user_message.conversation,
+        role=Message.Role.ASSISTANT,
+        reply_to=user_message,
+        status=Message.Status.PENDING,
+        model=reply.model.id,
+        enable_thinking=reply.enable_thinking,
+        thinking_budget=reply.thinking_budget,
+        created_at=created_at or timezone.now(),
+    )
+    generate_reply.delay_on_commit(str(message.id))
+    return message
+
+
+def regenerate_message(user: User, message_id: uuid.UUID) -> Message:
+    """Add a new version of an assistant reply; it becomes the version on screen."""
+    check_quota(user)
+    original = access_message(user, message_id)
+    if original.role != Message.Role.ASSISTANT or original.reply_to_id is None:
+        raise BadRequest("Only assistant replies can be regenerated.", code="not_assistant")
+    if not original.is_finished:
+        raise Conflict("This reply is still being written; stop it first.", code="still_streaming")
+    reply = check_reply_settings(original.model, original.enable_thinking, original.thinking_budget)
+    with transaction.atomic():
+        Message.objects.filter(reply_to_id=original.reply_to_id).update(is_active_version=False)
+        message = create_pending_reply(original.reply_to, reply)
+        Conversation.objects.filter(id=original.conversation_id).update(updated_at=timezone.now())
+    return message
+
+
+def select_version(user: User, message_id: uuid.UUID) -> Message:
+    """Make this assistant reply the version shown (and sent upstream) for its turn."""
+    message = access_message(user, message_id)
+    if message.role != Message.Role.ASSISTANT or message.reply_to_id is None:
+        raise BadRequest("Only assistant replies have versions.", code="not_assistant")
+    with transaction.atomic():
+        Message.objects.filter(reply_to_id=message.reply_to_id).update(is_active_version=False)
+        Message.objects.filter(id=message.id).update(is_active_version=True)
+    message.is_active_version = True
+    return message
+
+
+def stop_message(user: User, message_id: uuid.UUID) -> Message:
+    """Stop a reply: a pending one ends here, a streaming one is told to stop by its worker."""
+    message = access_message(user, message_id)
+    if message.role != Message.Role.ASSISTANT:
+        raise BadRequest("Only assistant replies can be stopped.", code="not_assistant")
+    if message.is_finished:
+        return message
+    now = timezone.now()
+    cancelled_before_claim = Message.objects.filter(
+        id=message.id, status=Message.Status.PENDING
+    ).update(status=Message.Status.CANCELLED, completed_at=now)
+    if cancelled_before_claim:
+        message.refresh_from_db()
+        bus.publish_sync(message.conversation_id, status_event(message, seq=1))
+    else:
+        bus.request_cancel(message.id)
+    return message

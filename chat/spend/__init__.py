@@ -1,0 +1,1 @@
+"""Money: model prices and costs, and the admin's token-spend report and CSV."""

@@ -1,0 +1,139 @@
+"""``/ws/conversations/<id>/``: push a conversation's stream events to its owner.
+
+Per message the consumer holds the last seq sent: live events at or below it are dropped
+(already replayed), and a live event past a gap first pulls the missing ones from the
+replay buffer. Live delivery is best effort (an overloaded channel layer drops events),
+so a message that goes quiet before its final status is also refilled from the buffer:
+a dropped *last* event has no later one to reveal the gap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from chat.models import Conversation, Message
+
+from . import bus
+
+logger = logging.getLogger(__name__)
+
+CLOSE_FORBIDDEN = 4403
+REFILL_AFTER_SECONDS = 3.0
+FINAL_STATUSES = {"complete", "cancelled", "failed", "interrupted"}
+
+
+class ConversationConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        self.conversation_id = self.scope["url_route"]["kwargs"]["conversation_id"]
+        if user is None or not user.is_authenticated or not await self._owns_conversation(user):
+            await self.close(code=CLOSE_FORBIDDEN)  # before accept: the handshake is refused
+            return
+        self.group = bus.group_name(self.conversation_id)
+        self.last_seq: dict[str, int] = {}
+        self.known_messages: set[str] = set()
+        self.open_since: dict[str, float] = {}  # unfinished message → time of its last event
+        self.sending = asyncio.Lock()  # the refill task and the handlers share last_seq
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        self.refill_task = asyncio.create_task(self._refill_quiet_messages())
+
+    async def disconnect(self, code: int) -> None:
+        if hasattr(self, "refill_task"):
+            self.refill_task.cancel()
+        if hasattr(self, "group"):
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        if not isinstance(content, dict) or content.get("type") != "resume":
+            await self.send_json({"type": "error", "code": "unknown_type"})
+            return
+        message_id, after_seq = content.get("message_id"), content.get("after_seq", 0)
+        if isinstance(after_seq, bool) or not isinstance(after_seq, int) or after_seq < 0:
+            await self.send_json({"type": "error", "code": "invalid_after_seq"})
+            return
+        if not await self._message_in_conversation(message_id):
+            await self.send_json(
+                {"type": "error", "code": "unknown_message", "message_id": message_id}
+            )
+            return
+        async with self.sending:
+            self.last_seq[message_id] = after_seq
+            self.open_since[message_id] = time.monotonic()
+            await self._send_buffered(message_id)
+
+    async def stream_event(self, payload: dict[str, Any]) -> None:
+        event = payload["event"]
+        message_id, seq = event["message_id"], event["seq"]
+        async with self.sending:
+            last = self.last_seq.get(message_id)
+            if last is not None and seq <= last:
+                return
+            if last is not None and seq > last + 1:
+                await self._send_buffered(message_id, up_to=seq - 1)
+            self.known_messages.add(message_id)
+            await self._send_event(event)
+
+    async def _send_event(self, event: dict[str, Any]) -> None:
+        message_id = event["message_id"]
+        self.last_seq[message_id] = event["seq"]
+        if event["type"] == "status" and event["status"] in FINAL_STATUSES:
+            self.open_since.pop(message_id, None)
+        else:
+            self.open_since[message_id] = time.monotonic()
+        await self.send_json(event)
+
+    async def _send_buffered(self, message_id: str, up_to: int | None = None) -> None:
+        for event in await bus.replay(message_id, self.last_seq[message_id]):
+            if up_to is not None and event["seq"] > up_to:
+                break
+            await self._send_event(event)
+
+    async def _refill_quiet_messages(self) -> None:
+        """Every few seconds, pull from the buffer what quiet unfinished messages missed."""
+        while True:
+            await asyncio.sleep(REFILL_AFTER_SECONDS)
+            now = time.monotonic()
+            quiet = [m for m, at in self.open_since.items() if now - at >= REFILL_AFTER_SECONDS]
+            for message_id in quiet:
+                try:
+                    async with self.sending:
+                        await self._send_buffered(message_id)
+                except Exception:
+                    logger.warning("refilling %s from the buffer failed", message_id, exc_info=True)
+
+    @database_sync_to_async
+    def _owns_conversation(self, user: Any) -> bool:
+        try:
+            conversation_id = uuid.UUID(str(self.conversation_id))
+        except ValueError:
+            return False
+        return Conversation.objects.filter(
+            id=conversation_id, owner=user, deleted_at__isnull=True
+        ).exists()
+
+    async def _message_in_conversation(self, message_id: Any) -> bool:
+        if not isinstance(message_id, str):
+            return False
+        if message_id in self.known_messages:
+            return True
+        try:
+            parsed = uuid.UUID(message_id)
+        except ValueError:
+            return False
+        exists = await Message.objects.filter(
+            id=parsed, conversation_id=self.conversation_id
+        ).aexists()
+        if exists:
+            self.known_messages.add(message_id)
+        return exists
+
+    async def send_json(self, content: Any, close: bool = False) -> None:
+        await self.send(text_data=bus.encode(content), close=close)

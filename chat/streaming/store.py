@@ -1,0 +1,201 @@
+"""Database side of a streaming reply: claim, history, progress, finish. All sync.
+
+These run in the worker's small DB thread pool, never on its event loop.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections
+from django.utils import timezone
+
+from chat.models import Message
+from chat.spend.pricing import compute_cost, price_in_force
+from chat.uploads.images import data_url
+from chat.upstream import ChatRequest, ChatTurn, UpstreamConfig
+from chat.upstream.catalog import get_model
+from chat.upstream.events import Usage
+from chat.upstream.tokens import estimate_usage
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyJob:
+    message_id: uuid.UUID
+    conversation_id: uuid.UUID
+    request: ChatRequest
+    created_at: datetime
+    claimed: Message  # the row as claimed, for the first ("streaming") status event
+
+
+def upstream_config() -> UpstreamConfig:
+    return UpstreamConfig(
+        base_url=settings.DASHSCOPE_BASE_URL,
+        api_key=settings.DASHSCOPE_API_KEY,
+        protocol=settings.DASHSCOPE_PROTOCOL,
+        read_timeout=settings.UPSTREAM_READ_TIMEOUT,
+    )
+
+
+def db_job(fn):
+    """Run ``fn`` with a usable connection: drop broken or expired ones first."""
+
+    def wrapper(*args, **kwargs):
+        close_old_connections()
+        return fn(*args, **kwargs)
+
+    return wrapper
+
+
+@db_job
+def claim(message_id: uuid.UUID) -> ReplyJob | None:
+    """Move a pending reply to streaming and return what to send; None if already taken."""
+    now = timezone.now()
+    claimed = Message.objects.filter(id=message_id, status=Message.Status.PENDING).update(
+        status=Message.Status.STREAMING, heartbeat_at=now
+    )
+    if not claimed:
+        return None
+    message = Message.objects.select_related("reply_to").get(id=message_id)
+    return ReplyJob(
+        message_id=message.id,
+        conversation_id=message.conversation_id,
+        request=build_request(message),
+        created_at=message.created_at,
+        claimed=message,
+    )
+
+
+def build_request(reply: Message, *, images: bool = True) -> ChatRequest:
+    """Return the upstream request: earlier turns (the versions on screen), then the question.
+
+    Earlier answers are sent as ``content`` only; reasoning goes back upstream only for a
+    model whose catalog entry says it needs it echoed.
+    """
+    model = get_model(reply.model)
+    echo_reasoning = bool(model and model.echo_reasoning)
+    question = reply.reply_to
+    questions = list(
+        Message.objects.filter(
+            conversation_id=reply.conversation_id,
+            role=Message.Role.USER,
+            created_at__lte=question.created_at,
+        )
+        .order_by("created_at")
+        .prefetch_related("attachments")
+    )
+    answers = {
+        answer.reply_to_id: answer
+        for answer in Message.objects.filter(
+            reply_to__in=[q.id for q in questions[:-1]], is_active_version=True
+        ).exclude(content="")
+    }
+    turns: list[ChatTurn] = []
+    for message in questions:
+        uploads = list(message.attachments.all()) if images else []
+        turns.append(
+            ChatTurn(
+                role="user",
+                content=message.content,
+                images=tuple(data_url(u) for u in uploads if not u.is_video_frame),
+                video_frames=tuple(data_url(u) for u in uploads if u.is_video_frame),
+            )
+        )
+        if (answer := answers.get(message.id)) is not None:
+            reasoning = answer.reasoning if echo_reasoning else ""
+            turns.append(ChatTurn(role="assistant", content=answer.content, reasoning=reasoning))
+    return ChatRequest(
+        model=reply.model,
+        messages=tuple(turns),
+        enable_thinking=reply.enable_thinking if model and model.thinking == "hybrid" else None,
+        thinking_budget=reply.thinking_budget,
+    )
+
+
+@dataclass(slots=True)
+class Progress:
+    """What a reply has produced so far, as handed to the database (a snapshot)."""
+
+    reasoning: str = ""
+    content: str = ""
+    first_token_at: datetime | None = None
+    answer_started_at: datetime | None = None
+    usage: Usage | None = None
+    finish_reason: str | None = None
+    request_id: str | None = None
+
+
+@db_job
+def save_progress(message_id: uuid.UUID, progress: Progress) -> None:
+    """Store the growing text; this is also the stream's heartbeat."""
+    Message.objects.filter(id=message_id, status=Message.Status.STREAMING).update(
+        reasoning=progress.reasoning,
+        content=progress.content,
+        first_token_at=progress.first_token_at,
+        answer_started_at=progress.answer_started_at,
+        heartbeat_at=timezone.now(),
+    )
+
+
+def estimated_usage(request: ChatRequest, reasoning: str, content: str) -> Usage:
+    """Estimate usage from the text, for streams that ended before the upstream reported it."""
+    return estimate_usage((turn.content for turn in request.messages), reasoning, content)
+
+
+def usage_fields(model: str, asked_at: datetime, usage: Usage) -> dict[str, Any]:
+    """Return the usage and cost columns of a finished reply, priced as when it was asked."""
+    price = price_in_force(model, asked_at)
+    cost = None
+    if price is not None:
+        cost = compute_cost(
+            price,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            reasoning_tokens=usage.reasoning_tokens,
+            cached_tokens=usage.cached_tokens,
+        )
+    return {
+        "input_tokens": usage.input_tokens,
+        "output_tokens": usage.output_tokens,
+        "reasoning_tokens": usage.reasoning_tokens,
+        "cached_tokens": usage.cached_tokens,
+        "total_tokens": usage.total_tokens or usage.input_tokens + usage.output_tokens,
+        "usage_estimated": usage.estimated,
+        "cost": cost.amount if cost else None,
+        "cost_currency": cost.currency if cost else "",
+    }
+
+
+@db_job
+def finish(
+    job: ReplyJob,
+    progress: Progress,
+    status: Message.Status,
+    *,
+    error_code: str = "",
+    error_message: str = "",
+) -> Message | None:
+    """Store the final state of a streaming reply; None if it was no longer streaming."""
+    usage = progress.usage or estimated_usage(job.request, progress.reasoning, progress.content)
+    now = timezone.now()
+    updated = Message.objects.filter(id=job.message_id, status=Message.Status.STREAMING).update(
+        status=status,
+        reasoning=progress.reasoning,
+        content=progress.content,
+        first_token_at=progress.first_token_at,
+        answer_started_at=progress.answer_started_at,
+        completed_at=now,
+        heartbeat_at=now,
+        finish_reason=progress.finish_reason,
+        error_code=error_code,
+        error_message=error_message,
+        upstream_request_id=progress.request_id or "",
+        **usage_fields(job.request.model, job.created_at, usage),
+    )
+    if not updated:
+        return None
+    return Message.objects.get(id=job.message_id)

@@ -1,0 +1,137 @@
+"""Image uploads: validate what a file really is, store it privately, hand it upstream."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import uuid
+
+from django.core.files.uploadedfile import UploadedFile
+from django.http import FileResponse
+from PIL import Image, UnidentifiedImageError
+
+from accounts.models import User
+from chat.errors import BadRequest, NotFound, PayloadTooLarge
+from chat.models import Upload
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+MAX_PIXELS = 36_000_000  # beyond this, a "small" file is a decompression bomb
+MAX_ATTACHMENTS = 10
+MAX_VIDEO_FRAMES = 32
+# What Pillow says a file is → the one content type we accept for it.
+ACCEPTED_FORMATS = {
+    "PNG": "image/png",
+    "JPEG": "image/jpeg",
+    "WEBP": "image/webp",
+    "GIF": "image/gif",
+}
+CONTENT_TYPE_ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg"}
+
+
+def identify_image(data: bytes) -> tuple[str, int, int]:
+    """Return (content type, width, height) of an accepted image; raise BadRequest otherwise."""
+    import io
+
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if image.width * image.height > MAX_PIXELS:
+                raise BadRequest(
+                    "The image has too many pixels.", code="image_too_large", field="file"
+                )
+            image.verify()  # parses the whole file: truncated or corrupt images fail here
+            fmt, width, height = image.format, image.width, image.height
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise BadRequest(
+            "The file is not a readable image.", code="invalid_image", field="file"
+        ) from None
+    if fmt not in ACCEPTED_FORMATS:
+        raise BadRequest(
+            "Only PNG, JPEG, WEBP and GIF images are accepted.",
+            code="unsupported_type",
+            field="file",
+        )
+    return ACCEPTED_FORMATS[fmt], width, height
+
+
+def store_upload(user: User, file: UploadedFile | None) -> Upload:
+    """Validate an uploaded image and keep it for its owner."""
+    if file is None:
+        raise BadRequest(
+            "Send the image in the multipart field 'file'.", code="required", field="file"
+        )
+    if file.size > MAX_UPLOAD_BYTES:
+        raise PayloadTooLarge(
+            f"Images can be at most {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.", field="file"
+        )
+    data = file.read()
+    content_type, width, height = identify_image(data)
+    claimed = (file.content_type or "").lower()
+    claimed = CONTENT_TYPE_ALIASES.get(claimed, claimed)
+    if claimed and claimed != "application/octet-stream" and claimed != content_type:
+        raise BadRequest(
+            f"The file claims to be {claimed} but is {content_type}.",
+            code="type_mismatch",
+            field="file",
+        )
+    upload = Upload(
+        owner=user, content_type=content_type, size=len(data), width=width, height=height,
+        sha256=hashlib.sha256(data).hexdigest(),
+    )  # fmt: skip
+    file.seek(0)
+    upload.file.save(upload.id.hex, file, save=False)
+    upload.save()
+    return upload
+
+
+def access_upload(user: User, upload_id: uuid.UUID) -> Upload:
+    """Return the user's upload, or raise NotFound."""
+    try:
+        return Upload.objects.get(id=upload_id, owner=user)
+    except Upload.DoesNotExist:
+        raise NotFound("upload") from None
+
+
+def uploads_to_attach(user: User, upload_ids: list[uuid.UUID]) -> list[Upload]:
+    """Return the user's unattached uploads with these ids, in order; raise BadRequest."""
+    if not upload_ids:
+        return []
+    if len(set(upload_ids)) != len(upload_ids):
+        raise BadRequest("An image is attached twice.", code="duplicate", field="attachments")
+    found = {
+        u.id: u for u in Upload.objects.filter(id__in=upload_ids, owner=user, message__isnull=True)
+    }
+    if len(found) != len(upload_ids):
+        raise BadRequest(
+            "An attachment does not exist or is already used.",
+            code="unknown_attachment",
+            field="attachments",
+        )
+    return [found[upload_id] for upload_id in upload_ids]
+
+
+def upload_response(upload: Upload) -> FileResponse:
+    """Serve an upload inline; the sandbox CSP keeps a crafted file from running anything."""
+    response = FileResponse(upload.file.open("rb"), content_type=upload.content_type)
+    response["Content-Disposition"] = "inline"
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def data_url(upload: Upload) -> str:
+    """Return the image as a base64 data URL: uploads are not reachable from Model Studio."""
+    with upload.file.open("rb") as handle:
+        encoded = base64.b64encode(handle.read()).decode("ascii")
+    return f"data:{upload.content_type};base64,{encoded}"
+
+
+def attachment_json(upload: Upload) -> dict[str, object]:
+    return {
+        "id": str(upload.id),
+        "url": f"/api/uploads/{upload.id}/file/",
+        "content_type": upload.content_type,
+        "size": upload.size,
+        "width": upload.width,
+        "height": upload.height,
+        "video_frame": upload.is_video_frame,
+    }
