@@ -26,7 +26,6 @@ logger = logging.getLogger(__name__)
 
 CLOSE_FORBIDDEN = 4403
 REFILL_AFTER_SECONDS = 3.0
-FINAL_STATUSES = {"complete", "cancelled", "failed", "interrupted"}
 
 
 class ConversationConsumer(AsyncJsonWebsocketConsumer):
@@ -84,7 +83,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
     async def _send_event(self, event: dict[str, Any]) -> None:
         message_id = event["message_id"]
         self.last_seq[message_id] = event["seq"]
-        if event["type"] == "status" and event["status"] in FINAL_STATUSES:
+        if event["type"] == "status" and event["status"] in Message.FINISHED:
             self.open_since.pop(message_id, None)
         else:
             self.open_since[message_id] = time.monotonic()
