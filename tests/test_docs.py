@@ -1,12 +1,17 @@
-"""README stays true: every environment variable the code reads is documented."""
+"""Docs stay true: every env var in the README, every route and UI hook in docs/api.md."""
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
 
+from django.urls import URLPattern, URLResolver, get_resolver
+
 ROOT = Path(__file__).resolve().parents[1]
 SOURCES = ["config", "chat", "accounts", "ponder_run"]
+API_DOC = ROOT / "docs" / "api.md"
+# The Django admin's own pages are documented by Django; ours under /admin/ are listed.
+DJANGO_ADMIN_PREFIX = "admin/"
 
 
 def env_vars_read_by_code() -> set[str]:
@@ -20,6 +25,37 @@ def env_vars_read_by_code() -> set[str]:
     return names - {"DJANGO_SETTINGS_MODULE"}
 
 
+def routes(patterns: list, prefix: str = "") -> list[str]:
+    """Return every URL pattern as ``/path/<param>/``, the Django admin's own left out."""
+    found = []
+    for entry in patterns:
+        path = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            if entry.app_name == "admin":
+                continue
+            found += routes(entry.url_patterns, path)
+        elif isinstance(entry, URLPattern):
+            found.append("/" + path)
+    return found
+
+
+def normalized(route: str) -> str:
+    return re.sub(r"<[^>]+>", "<>", route)
+
+
+def documented_routes() -> set[str]:
+    paths = re.findall(r"`(?:[A-Z]+(?:, [A-Z]+)* )(/[^`\s?]*)", API_DOC.read_text())
+    return {normalized(path) for path in paths}
+
+
+def ui_hooks_in_code() -> set[str]:
+    pattern = re.compile(r"""(?:data-testid=|testid\s*=\s*|testid=)["']?([a-z][a-z-]+)""")
+    hooks: set[str] = set()
+    for path in [*(ROOT / "templates").rglob("*.html"), *(ROOT / "static" / "js").glob("*.js")]:
+        hooks |= set(pattern.findall(path.read_text()))
+    return hooks
+
+
 def test_every_environment_variable_is_in_the_readme():
     readme = (ROOT / "README.md").read_text()
     missing = sorted(name for name in env_vars_read_by_code() if f"`{name}`" not in readme)
@@ -28,3 +64,25 @@ def test_every_environment_variable_is_in_the_readme():
 
 def test_the_scan_finds_the_contract_variables():
     assert {"DASHSCOPE_API_KEY", "DATABASE_URL", "DJANGO_HTTPS", "PORT"} <= env_vars_read_by_code()
+
+
+def test_every_route_is_in_the_api_doc():
+    documented = documented_routes()
+    missing = [r for r in routes(get_resolver().url_patterns) if normalized(r) not in documented]
+    assert missing == []
+
+
+def test_the_route_scan_sees_ours_and_skips_djangos_admin():
+    found = {normalized(r) for r in routes(get_resolver().url_patterns)}
+    assert {"/api/conversations/<>/messages/", "/s/<>/", "/admin/spend.csv", "/healthz"} <= found
+    assert "/admin/<>/<>/" not in found and "/admin/login/" not in found
+
+
+def test_every_ui_hook_is_in_the_api_doc():
+    doc = API_DOC.read_text()
+    missing = sorted(hook for hook in ui_hooks_in_code() if f"`{hook}`" not in doc)
+    assert missing == []
+
+
+def test_the_hook_scan_finds_the_contract_hooks():
+    assert {"composer", "send", "stop", "thinking", "answer", "share-url"} <= ui_hooks_in_code()
