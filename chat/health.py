@@ -65,7 +65,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
     redis_state = check_redis()
     workers = count_workers() if redis_state == "ok" else 0
     healthy = database == "ok" and redis_state == "ok" and workers > 0
-    body = {
+    body: dict[str, object] = {
         "status": "ok" if healthy else "error",
         "database": database,
         "redis": redis_state,

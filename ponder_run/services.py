@@ -17,7 +17,8 @@ from .procs import Child
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]  # an AF_INET address is (host, port)
+        return port
 
 
 def redis_server_argv(data_dir: Path, socket_path: Path) -> list[str]:

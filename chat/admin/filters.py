@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 from django.contrib import admin
 from django.db.models import Q, QuerySet
@@ -18,7 +20,7 @@ def text_contains(term: str) -> Q:
     return Q(content__icontains=term) | Q(reasoning__icontains=term)
 
 
-def matching_conversations(term: str) -> QuerySet[Message]:
+def matching_conversations(term: str) -> QuerySet[Message, Mapping[str, Any]]:
     """Return the ids of conversations with a message whose text or reasoning has ``term``."""
     return Message.objects.filter(text_contains(term)).values("conversation_id")
 
@@ -29,10 +31,12 @@ class UsedModelFilter(admin.SimpleListFilter):
     title = "model"
     parameter_name = "model"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
         return [(model.id, model.id) for model in MODELS]
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any] | None:
         if self.value():
             used = Message.objects.filter(model=self.value()).values("conversation_id")
             return queryset.filter(id__in=used)
@@ -42,7 +46,7 @@ class UsedModelFilter(admin.SimpleListFilter):
 class ReplyModelFilter(UsedModelFilter):
     """Messages from one model (the catalog's ids: no DISTINCT over every message)."""
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any] | None:
         return queryset.filter(model=self.value()) if self.value() else None
 
 
@@ -52,10 +56,12 @@ class ReplyStatusFilter(admin.SimpleListFilter):
     title = "reply status"
     parameter_name = "reply_status"
 
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+    def lookups(
+        self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
+    ) -> list[tuple[str, str]]:
         return list(Message.Status.choices)
 
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet | None:
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any] | None:
         if self.value():
             having = Message.objects.filter(
                 role=Message.Role.ASSISTANT, status=self.value()

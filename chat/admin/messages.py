@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.db.models import QuerySet
@@ -17,9 +17,14 @@ from chat.admin.filters import (
 from chat.admin.transcripts import transcript_url
 from chat.models import Message
 
+if TYPE_CHECKING:  # Django's admin classes are generic only in django-stubs
+    _MessageAdminBase = admin.ModelAdmin[Message]
+else:
+    _MessageAdminBase = admin.ModelAdmin
+
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(_MessageAdminBase):
     list_display = (
         "short_id",
         "conversation_link",
@@ -47,8 +52,8 @@ class MessageAdmin(admin.ModelAdmin):
     readonly_fields = ("transcript_link",)
 
     def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet, search_term: str
-    ) -> tuple[QuerySet, bool]:
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Message], bool]:
         term = search_term.strip()
         if not term:
             return queryset, False

@@ -2,20 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from chat.models import ModelPrice
 from chat.upstream.catalog import MODELS
+
+if TYPE_CHECKING:  # Django's form and admin classes are generic only in django-stubs
+    _ModelPriceFormBase = forms.ModelForm[ModelPrice]
+    _ModelPriceAdminBase = admin.ModelAdmin[ModelPrice]
+else:
+    _ModelPriceFormBase = forms.ModelForm
+    _ModelPriceAdminBase = admin.ModelAdmin
 
 
 class ModelIdInput(forms.TextInput):
     """A free-text model id, with the catalog's ids offered as suggestions."""
 
-    def render(self, name: str, value: Any, attrs: dict | None = None, renderer: Any = None) -> str:
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> SafeString:
         attrs = {**(attrs or {}), "list": "ponder-model-ids"}
         options = format_html_join("", '<option value="{}">', ((model.id,) for model in MODELS))
         return format_html(
@@ -25,7 +35,7 @@ class ModelIdInput(forms.TextInput):
         )
 
 
-class ModelPriceForm(forms.ModelForm):
+class ModelPriceForm(_ModelPriceFormBase):
     class Meta:
         model = ModelPrice
         fields = (
@@ -40,13 +50,14 @@ class ModelPriceForm(forms.ModelForm):
         widgets = {"model": ModelIdInput}
 
     def clean_currency(self) -> str:
-        currency = self.cleaned_data["currency"].strip().upper()
+        currency: str = self.cleaned_data["currency"].strip().upper()
         if len(currency) != 3 or not currency.isalpha():
             raise forms.ValidationError("Use a three-letter ISO 4217 code, e.g. USD or CNY.")
         return currency
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        assert cleaned is not None  # ModelForm.clean returns cleaned_data
         for name in (
             "input_per_million",
             "cached_input_per_million",
@@ -60,7 +71,7 @@ class ModelPriceForm(forms.ModelForm):
 
 
 @admin.register(ModelPrice)
-class ModelPriceAdmin(admin.ModelAdmin):
+class ModelPriceAdmin(_ModelPriceAdminBase):
     form = ModelPriceForm
     list_display = (
         "model",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
@@ -22,9 +23,31 @@ from chat.admin.filters import (
 )
 from chat.models import Conversation, Message
 
+if TYPE_CHECKING:  # django-stubs' helpers: types only, not needed (nor installed) at runtime
+    from django_stubs_ext import WithAnnotations
+
+    _ConversationAdminBase = admin.ModelAdmin[Conversation]
+else:
+    _ConversationAdminBase = admin.ModelAdmin
+
+
+class ConversationTotals(TypedDict):
+    """What ``ConversationAdmin.get_queryset`` annotates each conversation with."""
+
+    message_count: int
+    token_total: int | None
+    cost_total: Decimal | None
+    currency_min: str | None
+    currency_max: str | None
+    unpriced: int
+
+
+if TYPE_CHECKING:
+    TotalledConversation = WithAnnotations[Conversation, ConversationTotals]
+
 
 @admin.register(Conversation)
-class ConversationAdmin(admin.ModelAdmin):
+class ConversationAdmin(_ConversationAdminBase):
     list_display = (
         "title_or_id",
         "owner",
@@ -48,7 +71,7 @@ class ConversationAdmin(admin.ModelAdmin):
     show_full_result_count = False
     list_per_page = 50
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Conversation]:
+    def get_queryset(self, request: HttpRequest) -> QuerySet[TotalledConversation]:
         # One query for the whole page: every column is an annotation, never a per-row query.
         return (
             super()
@@ -71,8 +94,8 @@ class ConversationAdmin(admin.ModelAdmin):
         )
 
     def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet, search_term: str
-    ) -> tuple[QuerySet, bool]:
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Conversation], bool]:
         term = search_term.strip()
         if not term:
             return queryset, False
@@ -91,11 +114,11 @@ class ConversationAdmin(admin.ModelAdmin):
         return conversation.title or f"(untitled {str(conversation.id)[:8]})"
 
     @admin.display(description="messages", ordering="message_count")
-    def message_count(self, conversation: Conversation) -> int:
+    def message_count(self, conversation: TotalledConversation) -> int:
         return conversation.message_count
 
     @admin.display(description="tokens", ordering="token_total")
-    def tokens(self, conversation: Conversation) -> str:
+    def tokens(self, conversation: TotalledConversation) -> str:
         return f"{conversation.token_total or 0:,}"
 
     @admin.display(description="last activity", ordering="updated_at")
@@ -103,7 +126,7 @@ class ConversationAdmin(admin.ModelAdmin):
         return conversation.updated_at
 
     @admin.display(description="cost", ordering="cost_total")
-    def cost(self, conversation: Conversation) -> str:
+    def cost(self, conversation: TotalledConversation) -> str:
         if conversation.currency_min != conversation.currency_max:
             return "mixed currencies"
         return cost_text(
@@ -128,7 +151,12 @@ class ConversationAdmin(admin.ModelAdmin):
             return HttpResponseNotAllowed(["GET", "HEAD"])
         conversation = self.get_object(request, unquote(object_id))
         if conversation is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            # Django's own change_view answers a missing object with this private helper,
+            # which django-stubs does not declare.
+            redirect: HttpResponse = self._get_obj_does_not_exist_redirect(  # type: ignore[attr-defined]
+                request, self.opts, object_id
+            )
+            return redirect
         if not self.has_view_permission(request, conversation):
             raise PermissionDenied
         context = {
@@ -137,7 +165,8 @@ class ConversationAdmin(admin.ModelAdmin):
             "title": str(conversation),
             "subtitle": None,
             "conversation": conversation,
-            "cost": self.cost(conversation),
+            # get_object reads get_queryset(), so the conversation carries its totals.
+            "cost": self.cost(cast("TotalledConversation", conversation)),
             "turns": transcript(
                 list(conversation.messages.order_by("created_at").prefetch_related("attachments"))
             ),

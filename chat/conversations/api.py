@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import uuid
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from chat.http import get_bool, get_int, get_str, get_uuid_list, json_api, parse_json_object
+from chat.http import (
+    AuthenticatedHttpRequest,
+    get_bool,
+    get_int,
+    get_str,
+    get_uuid_list,
+    json_api,
+    parse_json_object,
+)
 from chat.uploads import images as uploads
 from chat.upstream.catalog import MODELS
 
@@ -20,13 +28,13 @@ MAX_BUDGET = 10_000_000
 
 @require_GET
 @json_api
-def models_view(request: HttpRequest) -> JsonResponse:
+def models_view(request: AuthenticatedHttpRequest) -> JsonResponse:
     return JsonResponse({"models": [model.as_json() for model in MODELS]})
 
 
 @require_http_methods(["GET", "POST"])
 @json_api
-def conversations_view(request: HttpRequest) -> JsonResponse:
+def conversations_view(request: AuthenticatedHttpRequest) -> JsonResponse:
     if request.method == "POST":
         body = parse_json_object(request)
         title = get_str(body, "title", required=False, max_length=services.MAX_TITLE_CHARS) or ""
@@ -39,7 +47,9 @@ def conversations_view(request: HttpRequest) -> JsonResponse:
 
 @require_http_methods(["GET", "PATCH", "DELETE"])
 @json_api
-def conversation_view(request: HttpRequest, conversation_id: uuid.UUID) -> HttpResponse:
+def conversation_view(
+    request: AuthenticatedHttpRequest, conversation_id: uuid.UUID
+) -> HttpResponse:
     if request.method == "DELETE":
         services.delete_conversation(request.user, conversation_id)
         return HttpResponse(status=204)
@@ -56,7 +66,9 @@ def conversation_view(request: HttpRequest, conversation_id: uuid.UUID) -> HttpR
 
 @require_POST
 @json_api
-def send_message_view(request: HttpRequest, conversation_id: uuid.UUID) -> JsonResponse:
+def send_message_view(
+    request: AuthenticatedHttpRequest, conversation_id: uuid.UUID
+) -> JsonResponse:
     body = parse_json_object(request)
     conversation = services.access_conversation(request.user, conversation_id)  # 404 before 400
     content = get_str(body, "content", max_length=services.MAX_CONTENT_CHARS)
@@ -86,28 +98,30 @@ def send_message_view(request: HttpRequest, conversation_id: uuid.UUID) -> JsonR
 
 @require_POST
 @json_api
-def stop_message_view(request: HttpRequest, message_id: uuid.UUID) -> JsonResponse:
+def stop_message_view(request: AuthenticatedHttpRequest, message_id: uuid.UUID) -> JsonResponse:
     message = services.stop_message(request.user, message_id)
     return JsonResponse({"message": message_json(message)}, status=202)
 
 
 @require_POST
 @json_api
-def regenerate_message_view(request: HttpRequest, message_id: uuid.UUID) -> JsonResponse:
+def regenerate_message_view(
+    request: AuthenticatedHttpRequest, message_id: uuid.UUID
+) -> JsonResponse:
     message = services.regenerate_message(request.user, message_id)
     return JsonResponse({"assistant_message": message_json(message)}, status=202)
 
 
 @require_POST
 @json_api
-def select_version_view(request: HttpRequest, message_id: uuid.UUID) -> JsonResponse:
+def select_version_view(request: AuthenticatedHttpRequest, message_id: uuid.UUID) -> JsonResponse:
     message = services.select_version(request.user, message_id)
     return JsonResponse({"message": message_json(message)})
 
 
 @require_GET
 @json_api
-def me_view(request: HttpRequest) -> JsonResponse:
+def me_view(request: AuthenticatedHttpRequest) -> JsonResponse:
     """Who is logged in, and what is left of their monthly allowance."""
     user = request.user
     return JsonResponse(

@@ -6,18 +6,20 @@ import uuid
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET
 
-from chat.http import error_page
+from chat.http import AuthenticatedHttpRequest, error_page
 
 from . import services
 from .serializers import conversation_json, conversation_summary_json
 
 
-def render_app(request: HttpRequest, conversation: dict[str, Any] | None) -> HttpResponse:
+def render_app(
+    request: AuthenticatedHttpRequest, conversation: dict[str, Any] | None
+) -> HttpResponse:
     conversations = services.list_conversations(request.user)
     context = {
         "conversation": conversation,
@@ -34,7 +36,7 @@ def render_app(request: HttpRequest, conversation: dict[str, Any] | None) -> Htt
 @require_GET
 @login_required
 @ensure_csrf_cookie
-def home(request: HttpRequest) -> HttpResponse:
+def home(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Show the chat with no conversation open: the composer starts a new one."""
     return render_app(request, None)
 
@@ -43,7 +45,9 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @ensure_csrf_cookie
 @error_page("chat/not_found.html")
-def conversation_page(request: HttpRequest, conversation_id: uuid.UUID) -> HttpResponse:
+def conversation_page(
+    request: AuthenticatedHttpRequest, conversation_id: uuid.UUID
+) -> HttpResponse:
     """Show one of the user's conversations; someone else's is a 404."""
     conversation = services.access_conversation(request.user, conversation_id)
     messages = services.conversation_messages(conversation)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Q
@@ -187,7 +187,7 @@ def send_message(
 
 
 def create_pending_reply(
-    user_message: Message, reply: ReplySettings, *, created_at=None
+    user_message: Message, reply: ReplySettings, *, created_at: datetime | None = None
 ) -> Message:
     """Create a pending assistant message and enqueue its generation once committed."""
     message = Message.objects.create(
@@ -215,7 +215,9 @@ def regenerate_message(user: User, message_id: uuid.UUID) -> Message:
     reply = check_reply_settings(original.model, original.enable_thinking, original.thinking_budget)
     with transaction.atomic():
         Message.objects.filter(reply_to_id=original.reply_to_id).update(is_active_version=False)
-        message = create_pending_reply(original.reply_to, reply)
+        question = original.reply_to
+        assert question is not None  # reply_to_id was checked above
+        message = create_pending_reply(question, reply)
         Conversation.objects.filter(id=original.conversation_id).update(updated_at=timezone.now())
     return message
 

@@ -5,12 +5,20 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import FileResponse, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from chat.http import error_page, get_bool, get_int, iso, json_api, parse_json_object
+from chat.http import (
+    AuthenticatedHttpRequest,
+    error_page,
+    get_bool,
+    get_int,
+    iso,
+    json_api,
+    parse_json_object,
+)
 from chat.models import ShareLink
 from chat.uploads.images import upload_response
 
@@ -52,7 +60,9 @@ def share_link_json(link: ShareLink) -> dict[str, Any]:
 
 @require_http_methods(["GET", "POST"])
 @json_api
-def conversation_shares_view(request: HttpRequest, conversation_id: uuid.UUID) -> JsonResponse:
+def conversation_shares_view(
+    request: AuthenticatedHttpRequest, conversation_id: uuid.UUID
+) -> JsonResponse:
     if request.method == "GET":
         links = sharing.list_shares(request.user, conversation_id)
         return JsonResponse({"results": [share_link_json(link) for link in links]})
@@ -76,14 +86,14 @@ def conversation_shares_view(request: HttpRequest, conversation_id: uuid.UUID) -
 
 @require_http_methods(["DELETE"])
 @json_api
-def share_view(request: HttpRequest, token: str) -> HttpResponse:
+def share_view(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
     sharing.revoke_share(request.user, token)
     return HttpResponse(status=204)
 
 
 @require_http_methods(["DELETE"])
 @json_api
-def share_link_view(request: HttpRequest, link_id: uuid.UUID) -> HttpResponse:
+def share_link_view(request: AuthenticatedHttpRequest, link_id: uuid.UUID) -> HttpResponse:
     sharing.revoke_share_by_id(request.user, link_id)
     return HttpResponse(status=204)
 
@@ -103,7 +113,7 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
 
 @require_GET
 @error_page("share/not_found.html")
-def share_image(request: HttpRequest, token: str, upload_id: uuid.UUID) -> HttpResponse:
+def share_image(request: HttpRequest, token: str, upload_id: uuid.UUID) -> FileResponse:
     """Serve an image of a shared snapshot to anyone holding the link."""
     upload = sharing.shared_upload(sharing.resolve_share(token), upload_id)
     response = upload_response(upload)

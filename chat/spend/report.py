@@ -130,7 +130,7 @@ def parse_spend_query(params: Mapping[str, str], *, today: date) -> SpendQuery:
         )
     if (end - start).days >= MAX_DAYS:
         raise BadRequest(f"The range is longer than {MAX_DAYS} days.", field="start")
-    return SpendQuery(start, end, group_by)  # type: ignore[arg-type]
+    return SpendQuery(start, end, group_by)
 
 
 def parse_day(params: Mapping[str, str], name: str) -> date | None:

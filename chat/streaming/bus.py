@@ -12,7 +12,7 @@ import json
 import logging
 import uuid
 import weakref
-from typing import Any
+from typing import Any, cast
 
 import redis
 import redis.asyncio as aioredis
@@ -28,6 +28,9 @@ CANCEL_CHANNEL = "ponder:cancel"
 REAPER_LOCK_KEY = "ponder:reaper"
 
 Event = dict[str, Any]
+# What XRANGE/XREVRANGE give this module's client (no decode_responses): (id, fields) in
+# bytes. redis-py's types cover every client and command, hence ``None``s and ``str``s.
+StreamEntries = list[tuple[bytes, dict[bytes, bytes]]]
 
 
 def replay_key(message_id: uuid.UUID | str) -> str:
@@ -113,12 +116,15 @@ async def _append(event: Event) -> None:
 
 async def replay(message_id: uuid.UUID | str, after_seq: int) -> list[Event]:
     """Return the buffered events of a message with ``seq > after_seq``, in order."""
-    entries = await async_redis().xrange(replay_key(message_id), min=f"(0-{after_seq}", max="+")
+    entries = cast(
+        StreamEntries,
+        await async_redis().xrange(replay_key(message_id), min=f"(0-{after_seq}", max="+"),
+    )
     return [json.loads(fields[b"e"]) for _entry_id, fields in entries]
 
 
 async def last_seq(message_id: uuid.UUID | str) -> int:
-    entries = await async_redis().xrevrange(replay_key(message_id), count=1)
+    entries = cast(StreamEntries, await async_redis().xrevrange(replay_key(message_id), count=1))
     if not entries:
         return 0
     return int(entries[0][0].split(b"-")[1])

@@ -58,7 +58,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         if isinstance(after_seq, bool) or not isinstance(after_seq, int) or after_seq < 0:
             await self.send_json({"type": "error", "code": "invalid_after_seq"})
             return
-        if not await self._message_in_conversation(message_id):
+        if not isinstance(message_id, str) or not await self._message_in_conversation(message_id):
             await self.send_json(
                 {"type": "error", "code": "unknown_message", "message_id": message_id}
             )
@@ -118,9 +118,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             id=conversation_id, owner=user, deleted_at__isnull=True
         ).exists()
 
-    async def _message_in_conversation(self, message_id: Any) -> bool:
-        if not isinstance(message_id, str):
-            return False
+    async def _message_in_conversation(self, message_id: str) -> bool:
         if message_id in self.known_messages:
             return True
         try:

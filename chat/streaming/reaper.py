@@ -10,9 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -21,7 +20,7 @@ from chat.models import Message
 
 from . import bus
 from .events import status_event
-from .store import build_request, db_job, estimated_usage, usage_fields
+from .store import DbRunner, build_request, db_job, estimated_usage, usage_fields
 
 logger = logging.getLogger(__name__)
 
@@ -67,9 +66,7 @@ def forgotten_pending_replies() -> list[uuid.UUID]:
     )
 
 
-async def reap_once(
-    db: Callable[..., Awaitable[Any]], requeue_reply: Callable[[uuid.UUID], None]
-) -> int:
+async def reap_once(db: DbRunner, requeue_reply: Callable[[uuid.UUID], None]) -> int:
     """Do one round if no other worker holds the lock; return how many replies were ended."""
     client = bus.async_redis()
     if not await client.set(
@@ -87,9 +84,7 @@ async def reap_once(
     return len(ended)
 
 
-async def reap_forever(
-    db: Callable[..., Awaitable[Any]], requeue_reply: Callable[[uuid.UUID], None]
-) -> None:
+async def reap_forever(db: DbRunner, requeue_reply: Callable[[uuid.UUID], None]) -> None:
     while True:
         try:
             await reap_once(db, requeue_reply)

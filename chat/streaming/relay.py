@@ -14,7 +14,7 @@ import dataclasses
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,12 +27,11 @@ from chat.upstream.errors import UpstreamError
 
 from . import bus, store, titles
 from .events import status_event
-from .store import Progress, ReplyJob
+from .store import DbRunner, Progress, ReplyJob
 
 logger = logging.getLogger(__name__)
 
 MAX_EVENT_CHARS = 8192
-DbRunner = Callable[..., Awaitable[Any]]
 
 
 class Relay:

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from django.conf import settings
 
@@ -27,6 +27,9 @@ from .relay import Beat, ReplyHandle, stream_reply
 from .titles import write_title
 
 logger = logging.getLogger(__name__)
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +76,7 @@ class WorkerRuntime:
     def submit(self, coro: Any) -> Any:
         return asyncio.run_coroutine_threadsafe(coro, self.loop)
 
-    async def db(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    async def db(self, fn: Callable[_P, _R], /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
         return await self.loop.run_in_executor(self.db_pool, lambda: fn(*args, **kwargs))
 
     async def _start_background(self) -> None:

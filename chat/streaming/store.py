@@ -6,9 +6,10 @@ These run in the worker's small DB thread pool, never on its event loop.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, ParamSpec, Protocol, TypeVar, cast
 
 from django.conf import settings
 from django.db import close_old_connections
@@ -20,6 +21,7 @@ from chat.uploads.images import data_url
 from chat.upstream import ChatRequest, ChatTurn, UpstreamConfig
 from chat.upstream.catalog import get_model
 from chat.upstream.events import Usage
+from chat.upstream.request import Protocol as WireProtocol
 from chat.upstream.tokens import estimate_usage
 
 
@@ -36,19 +38,32 @@ def upstream_config() -> UpstreamConfig:
     return UpstreamConfig(
         base_url=settings.DASHSCOPE_BASE_URL,
         api_key=settings.DASHSCOPE_API_KEY,
-        protocol=settings.DASHSCOPE_PROTOCOL,
+        # settings.py refuses any other value at start-up (and UpstreamConfig checks again).
+        protocol=cast(WireProtocol, settings.DASHSCOPE_PROTOCOL),
         read_timeout=settings.UPSTREAM_READ_TIMEOUT,
     )
 
 
-def db_job(fn):
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def db_job(fn: Callable[_P, _R]) -> Callable[_P, _R]:
     """Run ``fn`` with a usable connection: drop broken or expired ones first."""
 
-    def wrapper(*args, **kwargs):
+    def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         close_old_connections()
         return fn(*args, **kwargs)
 
     return wrapper
+
+
+class DbRunner(Protocol):
+    """Awaits ``fn(*args, **kwargs)`` run off the event loop (``WorkerRuntime.db``)."""
+
+    def __call__(
+        self, fn: Callable[_P, _R], /, *args: _P.args, **kwargs: _P.kwargs
+    ) -> Awaitable[_R]: ...
 
 
 @db_job
@@ -79,6 +94,7 @@ def build_request(reply: Message, *, images: bool = True) -> ChatRequest:
     model = get_model(reply.model)
     echo_reasoning = bool(model and model.echo_reasoning)
     question = reply.reply_to
+    assert question is not None  # every assistant reply answers a user message
     questions = list(
         Message.objects.filter(
             conversation_id=reply.conversation_id,

@@ -11,7 +11,7 @@ from django.conf import settings
 from chat.models import Conversation, Message
 from chat.upstream import ChatRequest, ChatTurn, UpstreamClient
 
-from .store import db_job
+from .store import DbRunner, db_job
 
 logger = logging.getLogger(__name__)
 
@@ -70,7 +70,9 @@ def save_title(conversation_id: uuid.UUID, title: str) -> bool:
     )
 
 
-async def write_title(conversation_id: uuid.UUID, client: UpstreamClient, db) -> str | None:
+async def write_title(
+    conversation_id: uuid.UUID, client: UpstreamClient, db: DbRunner
+) -> str | None:
     request = await db(title_request, conversation_id)
     if request is None:
         return None
@@ -79,10 +81,13 @@ async def write_title(conversation_id: uuid.UUID, client: UpstreamClient, db) ->
         if event.kind == "content":
             parts.append(event.text)
         elif event.kind == "error":
+            assert event.error is not None  # an "error" event always carries its error
             logger.info("title for %s not written: %s", conversation_id, event.error.code)
             return None
     title = clean_title("".join(parts))
-    if title and await db(save_title, conversation_id, title):
+    if not title:
+        return None
+    if await db(save_title, conversation_id, title):
         return title
     return None
 

@@ -53,12 +53,13 @@ def identify_image(data: bytes) -> tuple[str, int, int]:
     return ACCEPTED_FORMATS[fmt], width, height
 
 
-def store_upload(user: User, file: UploadedFile | None) -> Upload:
+def store_upload(user: User, file: UploadedFile[bytes] | None) -> Upload:
     """Validate an uploaded image and keep it for its owner."""
     if file is None:
         raise BadRequest(
             "Send the image in the multipart field 'file'.", code="required", field="file"
         )
+    assert file.size is not None  # Django's upload handlers always set it
     if file.size > MAX_UPLOAD_BYTES:
         raise PayloadTooLarge(
             f"Images can be at most {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.", field="file"

@@ -220,7 +220,8 @@ class UpstreamClient:
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return min(max(retry_after, 0.0), _MAX_RETRY_AFTER)
-        base = self._config.retry_backoff * (2**attempt)
+        # typeshed types int ** int as Any (a negative power is a float): say what it is.
+        base: float = self._config.retry_backoff * (2**attempt)
         return base / 2 + random.random() * base / 2  # equal jitter
 
 

@@ -44,7 +44,7 @@ def path_for(model_id: str) -> str:
 def _message(turn: ChatTurn, model: ModelInfo | None, multimodal: bool) -> dict[str, Any]:
     message: dict[str, Any] = {"role": turn.role}
     if multimodal:
-        parts: list[dict[str, str]] = []
+        parts: list[dict[str, str | list[str]]] = []
         if turn.role == "user":
             parts.extend({"image": url} for url in turn.images)
             if turn.video_frames:
