@@ -78,7 +78,8 @@ class MessageAdmin(_MessageAdminBase):
 
     @admin.display(description="cost", ordering="cost")
     def cost_display(self, message: Message) -> str:
-        unpriced = int(message.role == Message.Role.ASSISTANT and message.is_finished)
+        is_reply = message.role == Message.Role.ASSISTANT
+        unpriced = int(is_reply and message.is_finished and message.cost is None)
         return cost_text(message.cost, message.cost_currency, unpriced)
 
     @admin.display(description="transcript")

@@ -130,6 +130,13 @@ def test_messages_are_read_only(admin_client, thoughtful):
     assert [m.model for m in listing.context["cl"].result_list] == ["qwq-plus"]
 
 
+def test_message_list_marks_only_replies_without_a_price_unpriced(admin_client, thoughtful):
+    page = admin_client.get("/admin/chat/message/").content.decode()
+    assert "0.004200 USD" in page
+    assert "0.004200 USD + 1 unpriced" not in page  # priced: no "unpriced" tail
+    assert ">unpriced<" in page  # the failed reply has no cost
+
+
 def test_non_staff_cannot_open_the_admin(alice_client, thoughtful):
     response = alice_client.get(f"{CHANGELIST}{thoughtful.conversation_id}/change/")
     assert response.status_code == 302
