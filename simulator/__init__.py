@@ -46,8 +46,9 @@ anywhere in the text (several allowed, merged; they are stripped from the prompt
   socket writes split inside that character, with a flush between.
 
 Run it: ``python -m simulator --port 0 --rate 40`` (prints
-``SIMULATOR_LISTENING http://127.0.0.1:PORT``), ``python manage.py
-simulate_upstream --port N``, or ``SimulatorThread().start()`` in tests.
+``SIMULATOR_LISTENING http://127.0.0.1:PORT`` and serves until SIGTERM or SIGINT), or
+``SimulatorThread().start()`` in tests. It serves on ``aiohttp.web``, which the
+``test`` extra installs.
 ``--trace-file PATH`` (off by default) appends ``<request id> <piece index> <unix
 time>`` for every piece written, flushed when each response ends (``bench/`` uses it).
 """

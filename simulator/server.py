@@ -11,39 +11,71 @@ import threading
 from collections.abc import Sequence
 from typing import TextIO
 
+from aiohttp import web
+
 from simulator.app import Simulator
 
 DEFAULT_RATE = 40.0
+MAX_BODY_BYTES = 64 * 1024 * 1024  # base64 images make big request bodies
+MAX_HEADER_BYTES = 64 * 1024
+IDLE_TIMEOUT = 75.0  # seconds an idle keep-alive connection stays open
+SHUTDOWN_GRACE = 1.0  # seconds a request may take to finish once the server stops
+
+
+def make_app(simulator: Simulator) -> web.Application:
+    """Return an aiohttp application that hands every request to ``simulator``."""
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    # One catch-all route: the simulator does its own routing, so unknown paths get
+    # Model Studio's error shape and show up in the request log.
+    app.router.add_route("*", "/{path:.*}", simulator.handle)
+
+    async def drop_open_streams(_app: web.Application) -> None:
+        simulator.close_connections()
+
+    app.on_shutdown.append(drop_open_streams)
+    return app
 
 
 async def start_server(
     simulator: Simulator, host: str = "127.0.0.1", port: int = 0
-) -> asyncio.Server:
-    """Start listening; the caller owns the returned server."""
-    return await asyncio.start_server(
-        simulator.handle_connection, host, port, limit=2**16, backlog=1024
+) -> web.AppRunner:
+    """Start listening; the caller owns the returned runner and ends it with ``cleanup()``."""
+    runner = web.AppRunner(
+        make_app(simulator),
+        handle_signals=False,
+        access_log=None,
+        shutdown_timeout=SHUTDOWN_GRACE,
+        keepalive_timeout=IDLE_TIMEOUT,
+        max_line_size=MAX_HEADER_BYTES,
+        max_field_size=MAX_HEADER_BYTES,
     )
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, host, port, backlog=1024).start()
+    except BaseException:
+        await runner.cleanup()
+        raise
+    return runner
 
 
-def _url(server: asyncio.Server) -> str:
-    host, port = server.sockets[0].getsockname()[:2]
+def _url(runner: web.AppRunner) -> str:
+    host, port = runner.addresses[0][:2]
     return f"http://{host}:{port}"
 
 
 async def serve(host: str, port: int, rate: float, trace: TextIO | None = None) -> None:
     """Serve until SIGINT or SIGTERM; print the listening line first."""
-    simulator = Simulator(rate=rate, trace=trace)
-    server = await start_server(simulator, host, port)
-    print(f"SIMULATOR_LISTENING {_url(server)}", flush=True)
+    runner = await start_server(Simulator(rate=rate, trace=trace), host, port)
+    print(f"SIMULATOR_LISTENING {_url(runner)}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stop.set)
-    async with server:
+    try:
         await stop.wait()
-        server.close()
-        simulator.close_connections()
+    finally:
+        await runner.cleanup()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -127,18 +159,13 @@ class SimulatorThread:
     async def _main(self) -> None:
         self._loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
-        server = await start_server(self.simulator, self.host, self.port)
-        self.base_url = _url(server)
+        runner = await start_server(self.simulator, self.host, self.port)
+        self.base_url = _url(runner)
         self._ready.set()
-        async with server:
+        try:
             await self._stop.wait()
-            server.close()
-            self.simulator.close_connections()
-        # Let the connection handlers see their closed sockets and finish.
-        pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+        finally:
+            await runner.cleanup()
 
 
 if __name__ == "__main__":
