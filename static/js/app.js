@@ -4,10 +4,11 @@
 import { api } from "./api.js";
 import { Composer } from "./composer.js";
 import { confirmDialog } from "./dialog.js";
-import { AssistantMessageView, FINISHED, UserMessageView } from "./message.js";
+import { AssistantMessageView, UserMessageView } from "./message.js";
 import { ScrollFollower } from "./scroll.js";
 import { Sidebar } from "./sidebar.js";
 import { ConversationSocket } from "./socket.js";
+import { FINISHED } from "./statuses.js";
 import { announce, toast } from "./toast.js";
 import { Topbar } from "./topbar.js";
 import { Transcript } from "./transcript.js";

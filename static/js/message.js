@@ -6,9 +6,9 @@ import { copyText } from "./clipboard.js";
 import { formatCost, formatDateTime, formatInt, formatSeconds, parseTime } from "./format.js";
 import { flashIcon, icon, iconButton } from "./icons.js";
 import { patchMarkdown } from "./render.js";
+import { FINISHED } from "./statuses.js";
 import { ThinkingPane, thinkingLabel } from "./thinking.js";
 
-export const FINISHED = new Set(["complete", "cancelled", "failed", "interrupted"]);
 const RENDER_INTERVAL_MS = 60;
 
 function element(tag, className, text) {

@@ -1,7 +1,8 @@
 // The websocket of CONTRACT.md §4: one per open conversation, resuming every
 // unfinished reply from the last seq it has after each (re)connect.
 
-const FINISHED = new Set(["complete", "cancelled", "failed", "interrupted"]);
+import { FINISHED } from "./statuses.js";
+
 const MAX_BACKOFF_MS = 15000;
 
 export class ConversationSocket {
