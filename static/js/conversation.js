@@ -175,8 +175,11 @@ export class ConversationView {
     const message = this.transcript.get(event.message_id);
     if (!message) return;
     const view = this.viewFor(message);
+    const wasFinished = FINISHED.has(message.status);
     view.apply(event);
-    if (event.type === "status" && FINISHED.has(event.status)) this.onFinished(message);
+    // A snapshot of a reply that had already ended announces nothing again.
+    const ends = event.type === "status" || (event.type === "snapshot" && !wasFinished);
+    if (ends && FINISHED.has(event.status)) this.onFinished(message);
     this.scroll.follow();
   }
 

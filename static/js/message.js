@@ -161,6 +161,7 @@ export class AssistantMessageView {
   apply(event) {
     if (event.type === "delta") this.applyDelta(event);
     else if (event.type === "status") this.applyStatus(event);
+    else if (event.type === "snapshot") this.applySnapshot(event);
   }
 
   applyDelta({ reasoning, content }) {
@@ -195,6 +196,26 @@ export class AssistantMessageView {
     if (event.timings) m.timings = { ...m.timings, ...event.timings };
     this.live.finished = true;
     this.live.finishedAt = Date.now();
+    this.renderAnswerNow();
+    this.renderState();
+  }
+
+  // The server could not replay the stream and sent the whole message as of its seq:
+  // it replaces what this page has; later deltas add to it.
+  applySnapshot(event) {
+    const m = this.message;
+    const now = Date.now();
+    m.reasoning = event.reasoning ?? "";
+    m.content = event.content ?? "";
+    if (m.reasoning && this.live.thinkStart === null) this.live.thinkStart = now;
+    if (m.content && this.live.answerStart === null) this.live.answerStart = now;
+    if (this.pane) this.pane.setText(m.reasoning);
+    else if (m.reasoning) this.ensurePane();
+    if (FINISHED.has(event.status)) {
+      this.applyStatus(event); // ends it as a status event would
+      return;
+    }
+    if (event.status) m.status = event.status;
     this.renderAnswerNow();
     this.renderState();
   }
