@@ -122,7 +122,9 @@ export class AssistantMessageView {
     const footer = element("footer", "message-foot");
     this.versions = element("div", "versions");
     this.versions.hidden = true;
-    this.prevButton = iconButton("chevronLeft", "Previous version", { className: "icon-btn small" });
+    this.prevButton = iconButton("chevronLeft", "Previous version", {
+      className: "icon-btn small",
+    });
     this.nextButton = iconButton("chevronRight", "Next version", { className: "icon-btn small" });
     this.versionLabel = element("span", "version-label");
     this.prevButton.addEventListener("click", () => this.hooks.onVersion(this, -1));
