@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+# npm ci rewrites this file: the JS tools (Biome) are installed and match the lock.
+NODE_STAMP := node_modules/.package-lock.json
 
 .PHONY: run test lint fmt bench clean
 
@@ -15,19 +17,24 @@ $(STAMP): pyproject.toml | $(PY)
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
 run: $(STAMP)
 	$(PY) -m ponder_run serve
 
 test: $(STAMP)
 	$(PY) -m ponder_run test $(PYTEST_ARGS)
 
-lint: $(STAMP)
+lint: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	npm run --silent lint
 
-fmt: $(STAMP)
+fmt: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+	npm run --silent fmt
 
 bench: $(STAMP)
 	$(PY) -m bench.streams

@@ -33,7 +33,9 @@ export async function request(method, path, body) {
   try {
     response = await fetch(path, init);
   } catch {
-    throw new ApiError(0, { error: { message: "Cannot reach the server. Check your connection." } });
+    throw new ApiError(0, {
+      error: { message: "Cannot reach the server. Check your connection." },
+    });
   }
   if (response.status === 401) {
     window.location.assign(`/accounts/login/?next=${encodeURIComponent(window.location.pathname)}`);

@@ -120,7 +120,9 @@ export class Attachments {
   }
 
   render() {
-    for (const item of this.items) item.node.classList.toggle("is-uploading", item.state === "uploading");
+    for (const item of this.items) {
+      item.node.classList.toggle("is-uploading", item.state === "uploading");
+    }
     this.strip.hidden = this.items.length === 0;
     this.strip.classList.toggle("is-unusable", !this.enabled && this.items.length > 0);
     this.onChange();

@@ -6,9 +6,9 @@ import { copyText } from "./clipboard.js";
 import { formatCost, formatDateTime, formatInt, formatSeconds, parseTime } from "./format.js";
 import { flashIcon, icon, iconButton } from "./icons.js";
 import { patchMarkdown } from "./render.js";
+import { FINISHED } from "./statuses.js";
 import { ThinkingPane, thinkingLabel } from "./thinking.js";
 
-export const FINISHED = new Set(["complete", "cancelled", "failed", "interrupted"]);
 const RENDER_INTERVAL_MS = 60;
 
 function element(tag, className, text) {
@@ -122,7 +122,9 @@ export class AssistantMessageView {
     const footer = element("footer", "message-foot");
     this.versions = element("div", "versions");
     this.versions.hidden = true;
-    this.prevButton = iconButton("chevronLeft", "Previous version", { className: "icon-btn small" });
+    this.prevButton = iconButton("chevronLeft", "Previous version", {
+      className: "icon-btn small",
+    });
     this.nextButton = iconButton("chevronRight", "Next version", { className: "icon-btn small" });
     this.versionLabel = element("span", "version-label");
     this.prevButton.addEventListener("click", () => this.hooks.onVersion(this, -1));
@@ -161,6 +163,7 @@ export class AssistantMessageView {
   apply(event) {
     if (event.type === "delta") this.applyDelta(event);
     else if (event.type === "status") this.applyStatus(event);
+    else if (event.type === "snapshot") this.applySnapshot(event);
   }
 
   applyDelta({ reasoning, content }) {
@@ -195,6 +198,26 @@ export class AssistantMessageView {
     if (event.timings) m.timings = { ...m.timings, ...event.timings };
     this.live.finished = true;
     this.live.finishedAt = Date.now();
+    this.renderAnswerNow();
+    this.renderState();
+  }
+
+  // The server could not replay the stream and sent the whole message as of its seq:
+  // it replaces what this page has; later deltas add to it.
+  applySnapshot(event) {
+    const m = this.message;
+    const now = Date.now();
+    m.reasoning = event.reasoning ?? "";
+    m.content = event.content ?? "";
+    if (m.reasoning && this.live.thinkStart === null) this.live.thinkStart = now;
+    if (m.content && this.live.answerStart === null) this.live.answerStart = now;
+    if (this.pane) this.pane.setText(m.reasoning);
+    else if (m.reasoning) this.ensurePane();
+    if (FINISHED.has(event.status)) {
+      this.applyStatus(event); // ends it as a status event would
+      return;
+    }
+    if (event.status) m.status = event.status;
     this.renderAnswerNow();
     this.renderState();
   }

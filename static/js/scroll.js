@@ -49,7 +49,10 @@ export class ScrollFollower {
     this.sticky = true;
     const s = this.scroller;
     this.programmatic = s.scrollHeight - s.clientHeight - s.scrollTop > 1;
-    this.scroller.scrollTo({ top: this.scroller.scrollHeight, behavior: smooth ? "smooth" : "auto" });
+    this.scroller.scrollTo({
+      top: this.scroller.scrollHeight,
+      behavior: smooth ? "smooth" : "auto",
+    });
     this.jumpButton.hidden = true;
   }
 }

@@ -1,17 +1,35 @@
 // The websocket of CONTRACT.md §4: one per open conversation, resuming every
 // unfinished reply from the last seq it has after each (re)connect.
 
-const FINISHED = new Set(["complete", "cancelled", "failed", "interrupted"]);
+import { FINISHED } from "./statuses.js";
+
 const MAX_BACKOFF_MS = 15000;
+const OPEN = 1; // WebSocket.OPEN
+const EVENT_TYPES = new Set(["delta", "status", "snapshot"]);
+
+// What the socket needs from the browser; tests pass their own.
+function browserEnvironment() {
+  return {
+    connect: (url) => new WebSocket(url),
+    location: window.location,
+    setTimeout: (callback, ms) => window.setTimeout(callback, ms),
+    clearTimeout: (id) => window.clearTimeout(id),
+  };
+}
 
 export class ConversationSocket {
-  // onEvent(event) gets each delta/status once, in seq order per message;
+  // onEvent(event) gets each delta/status/snapshot once, in seq order per message;
   // onUnknownMessage(id) hears of a reply this page does not show (another tab).
-  constructor(conversationId, { onEvent, onUnknownMessage, onConnectionChange }) {
+  constructor(
+    conversationId,
+    { onEvent, onUnknownMessage, onConnectionChange },
+    environment = browserEnvironment(),
+  ) {
     this.conversationId = conversationId;
     this.onEvent = onEvent;
     this.onUnknownMessage = onUnknownMessage ?? (() => {});
     this.onConnectionChange = onConnectionChange ?? (() => {});
+    this.env = environment;
     this.lastSeq = new Map(); // message id -> last seq handed to onEvent
     this.finished = new Set();
     this.resyncFrom = new Map(); // message id -> after_seq of a pending gap resume
@@ -23,13 +41,14 @@ export class ConversationSocket {
   }
 
   get isOpen() {
-    return this.ws?.readyState === WebSocket.OPEN;
+    return this.ws?.readyState === OPEN;
   }
 
   connect() {
-    const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
-    const url = `${scheme}//${window.location.host}/ws/conversations/${this.conversationId}/`;
-    const ws = new WebSocket(url);
+    const { location } = this.env;
+    const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    const url = `${scheme}//${location.host}/ws/conversations/${this.conversationId}/`;
+    const ws = this.env.connect(url);
     this.ws = ws;
     ws.addEventListener("open", () => {
       this.attempts = 0;
@@ -53,7 +72,7 @@ export class ConversationSocket {
     const base = Math.min(MAX_BACKOFF_MS, 500 * 2 ** this.attempts);
     this.attempts += 1;
     const delay = base / 2 + Math.random() * (base / 2);
-    this.reconnectTimer = window.setTimeout(() => {
+    this.reconnectTimer = this.env.setTimeout(() => {
       if (!this.closed) this.connect();
     }, delay);
   }
@@ -63,7 +82,7 @@ export class ConversationSocket {
     if (this.isOpen) return Promise.resolve(true);
     return new Promise((resolve) => {
       this.openWaiters.push(resolve);
-      window.setTimeout(() => resolve(false), timeoutMs);
+      this.env.setTimeout(() => resolve(false), timeoutMs);
     });
   }
 
@@ -85,31 +104,37 @@ export class ConversationSocket {
     } catch {
       return;
     }
-    if (event.type !== "delta" && event.type !== "status") return;
+    if (!EVENT_TYPES.has(event.type)) return;
     const messageId = event.message_id;
     const last = this.lastSeq.get(messageId);
     if (last === undefined) {
       this.onUnknownMessage(messageId);
       return;
     }
-    if (event.seq <= last) return; // already seen (a replay overlapping live events)
-    if (event.seq > last + 1) {
-      // A gap: ask for what is missing once; the replay brings this event again.
-      if (this.resyncFrom.get(messageId) !== last && this.isOpen) {
-        this.resyncFrom.set(messageId, last);
-        this.sendResume(messageId, last);
+    if (event.type === "snapshot") {
+      // The server could not replay: it sends the whole message as of `seq` instead,
+      // and its events go on from seq + 1. One older than what we have is stale.
+      if (event.seq < last) return;
+    } else {
+      if (event.seq <= last) return; // already seen (a replay overlapping live events)
+      if (event.seq > last + 1) {
+        // A gap: ask for what is missing once; the replay brings this event again.
+        if (this.resyncFrom.get(messageId) !== last && this.isOpen) {
+          this.resyncFrom.set(messageId, last);
+          this.sendResume(messageId, last);
+        }
+        return;
       }
-      return;
     }
     this.lastSeq.set(messageId, event.seq);
     this.resyncFrom.delete(messageId);
-    if (event.type === "status" && FINISHED.has(event.status)) this.finished.add(messageId);
+    if (event.type !== "delta" && FINISHED.has(event.status)) this.finished.add(messageId);
     this.onEvent(event);
   }
 
   close() {
     this.closed = true;
-    window.clearTimeout(this.reconnectTimer);
+    this.env.clearTimeout(this.reconnectTimer);
     for (const resolve of this.openWaiters.splice(0)) resolve(false);
     this.ws?.close();
     this.ws = null;

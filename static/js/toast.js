@@ -17,3 +17,13 @@ export function announce(text) {
     region.textContent = text;
   }, 50);
 }
+
+// Await an API call; report its error in a toast and rethrow.
+export async function reported(promise) {
+  try {
+    return await promise;
+  } catch (error) {
+    toast(error.message);
+    throw error;
+  }
+}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 
@@ -180,6 +181,71 @@ def test_a_dropped_websocket_reconnects_and_resumes_from_its_last_seq(chat, api)
     assert stored["content"] == PLAIN_ANSWER
     pane_text = reply.get_by_test_id("thinking").locator(".thinking-text").text_content()
     assert pane_text == stored["reasoning"] == PLAIN_REASONING
+    assert reply.get_by_test_id("answer").inner_text() == PLAIN_ANSWER
+
+
+def test_a_snapshot_replaces_the_reply_and_the_stream_goes_on_from_its_seq(chat, api):
+    # The server sends a snapshot when it cannot replay; here the route plays that part:
+    # it holds back a run of events, then sends what they add up to as one snapshot.
+    line = {"hold": False, "held": 0, "seq": 0, "reasoning": "", "content": "", "resumes": []}
+    pages = []
+
+    def relay(page_side):
+        server_side = page_side.connect_to_server()
+        pages.append(page_side)
+
+        def from_page(message):
+            event = json.loads(message)
+            if event.get("type") == "resume":
+                line["resumes"].append(event)
+            server_side.send(message)
+
+        def from_server(message):
+            event = json.loads(message)
+            if event.get("type") in ("delta", "status"):
+                line["message_id"], line["seq"] = event["message_id"], event["seq"]
+            if event.get("type") == "delta":
+                line["reasoning"] += event.get("reasoning") or ""
+                line["content"] += event.get("content") or ""
+            if line["hold"]:
+                line["held"] += 1
+            else:
+                page_side.send(message)
+
+        page_side.on_message(from_page)
+        server_side.on_message(from_server)
+
+    chat.route_web_socket(re.compile(r"/ws/conversations/"), relay)
+    directives = (
+        f"rate=25 reasoning={encode_text(PLAIN_REASONING)} answer={encode_text(PLAIN_ANSWER)}"
+    )
+    reply = send(chat, f"Sum it up [[sim:{directives}]]", thinking=True)
+    expect(reply.get_by_test_id("thinking")).to_contain_text("step010", timeout=STREAM_TIMEOUT)
+    line["hold"] = True
+    deadline = time.monotonic() + 30
+    while "word010" not in line["content"]:
+        assert time.monotonic() < deadline
+        chat.wait_for_timeout(100)
+    assert line["held"] > 20
+    line["resumes"].clear()
+    snapshot = {
+        "type": "snapshot",
+        "message_id": line["message_id"],
+        "seq": line["seq"],
+        "reasoning": line["reasoning"],
+        "content": line["content"],
+        "status": "streaming",
+    }
+    pages[-1].send(json.dumps(snapshot))
+    line["hold"] = False
+
+    expect(reply.get_by_test_id("answer")).to_contain_text("word010")
+    expect(reply).to_have_attribute("data-status", "complete", timeout=STREAM_TIMEOUT)
+    assert line["resumes"] == []  # the events after the snapshot's seq left no gap
+    stored = stored_message(api, line["message_id"], conversation_id(chat))
+    assert stored["reasoning"] == PLAIN_REASONING and stored["content"] == PLAIN_ANSWER
+    pane_text = reply.get_by_test_id("thinking").locator(".thinking-text").text_content()
+    assert pane_text == PLAIN_REASONING  # replaced, not appended to
     assert reply.get_by_test_id("answer").inner_text() == PLAIN_ANSWER
 
 
