@@ -23,12 +23,14 @@ $(NODE_STAMP): package.json package-lock.json
 run: $(STAMP)
 	$(PY) -m ponder_run serve
 
-test: $(STAMP)
+test: $(STAMP) $(NODE_STAMP)
 	$(PY) -m ponder_run test $(PYTEST_ARGS)
 
 lint: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
 	npm run --silent lint
 
 fmt: $(STAMP) $(NODE_STAMP)
