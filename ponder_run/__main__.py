@@ -81,7 +81,7 @@ def serve() -> int:
 
 
 def ensure_chromium() -> None:
-    """Install Debian's chromium when missing and we are root (CONTRACT.md §1)."""
+    """Install Debian's chromium when missing and we are root."""
     if shutil.which("chromium") or Path("/usr/bin/chromium").exists():
         return
     if os.geteuid() != 0 or not shutil.which("apt-get"):

@@ -1,4 +1,4 @@
-"""JSON API of CONTRACT.md §3: parse → call a service → respond."""
+"""JSON API (docs/api.md): parse → call a service → respond."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Share links: the owner's JSON API (CONTRACT.md §3) and the public read-only page."""
+"""Share links: the owner's JSON API (docs/api.md) and the public read-only page."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Token spend per user, model or day, aggregated in the database (CONTRACT.md §3).
+"""Token spend per user, model or day, aggregated in the database (docs/api.md).
 
 A *request* is one finished assistant reply (complete, cancelled, failed or
 interrupted); replies still pending or streaming have no final usage yet and are left
@@ -217,7 +217,7 @@ def total(rows: Iterable[SpendRow]) -> SpendRow:
 
 
 def write_csv(rows: Iterable[SpendRow], out: IO[str]) -> None:
-    """Write the CSV of CONTRACT.md §3: the header, then one line per group."""
+    """Write the CSV of docs/api.md: the header, then one line per group."""
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
     for row in rows:

@@ -41,7 +41,7 @@ class ModelInfo:
     streaming_only: bool = True
 
     def as_json(self) -> dict[str, Any]:
-        """Return the CONTRACT.md §3 ``/api/models/`` entry."""
+        """Return the ``/api/models/`` entry (docs/api.md)."""
         return {
             "id": self.id,
             "label": self.label,
@@ -233,7 +233,7 @@ class InvalidRequest(ValueError):
         self.field = field
 
     def as_json(self) -> dict[str, str]:
-        """Return the CONTRACT.md §3 400 ``error`` object."""
+        """Return the API's 400 ``error`` object (docs/api.md)."""
         return {"code": self.code, "message": self.message, "field": self.field}
 
 

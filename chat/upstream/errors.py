@@ -106,7 +106,7 @@ class UpstreamError(Exception):
         )
 
     def as_json(self) -> dict[str, str]:
-        """Return the CONTRACT.md ``error`` object."""
+        """Return the API's ``error`` object (docs/api.md)."""
         return {"code": self.code, "message": self.message}
 
     def __repr__(self) -> str:

@@ -28,7 +28,7 @@ class Usage:
     estimated: bool = False
 
     def as_json(self) -> dict[str, int]:
-        """Return the CONTRACT.md ``usage`` object."""
+        """Return the API's ``usage`` object (docs/api.md)."""
         return {
             "input_tokens": self.input_tokens,
             "output_tokens": self.output_tokens,

@@ -1,4 +1,4 @@
-// The JSON API of CONTRACT.md §3, with the CSRF header on unsafe methods.
+// The JSON API of docs/api.md, with the CSRF header on unsafe methods.
 
 export class ApiError extends Error {
   constructor(status, body) {

@@ -1,4 +1,4 @@
-// The websocket of CONTRACT.md §4: one per open conversation, resuming every
+// The websocket of docs/api.md: one per open conversation, resuming every
 // unfinished reply from the last seq it has after each (re)connect.
 
 import { FINISHED } from "./statuses.js";
