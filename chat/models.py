@@ -83,6 +83,14 @@ class Message(models.Model):
     answer_started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True)
+    # The claim token of the worker streaming this reply; every write it makes checks it.
+    lease = models.CharField(max_length=32, blank=True)
+    # The seq of the last event whose text is in reasoning/content; once finished, the seq
+    # of the final status event. A client holding this seq holds exactly this text.
+    stream_seq = models.PositiveIntegerField(default=0)
+    cancel_requested = models.BooleanField(default=False)
+    # Queueing its generation failed (broker down); the reaper queues it again.
+    needs_dispatch = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["created_at"]

@@ -1,4 +1,4 @@
-"""Ponder settings, read from the environment (CONTRACT.md §2)."""
+"""Ponder settings, read from the environment (documented in README.md)."""
 
 from __future__ import annotations
 
@@ -133,6 +133,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A reply can think for many minutes; the broker must not redeliver it meanwhile.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}
+# A send with the broker down gives up within seconds (the reply waits in the database
+# for the reaper to queue it) instead of holding the request for Celery's default retries.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Upstream (Model Studio or the bundled simulator) -----------------------------------

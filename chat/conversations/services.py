@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,6 +22,8 @@ from chat.uploads.images import uploads_to_attach
 from chat.upstream.catalog import InvalidRequest, ModelInfo, get_model, resolve_thinking
 
 from .quota import check_quota
+
+logger = logging.getLogger(__name__)
 
 MAX_CONTENT_CHARS = 32_000
 MAX_TITLE_CHARS = 200
@@ -88,7 +92,7 @@ def delete_conversation(user: User, conversation_id: uuid.UUID) -> None:
         status__in=[Message.Status.PENDING, Message.Status.STREAMING]
     ).values_list("id", flat=True)
     for message_id in running:
-        bus.request_cancel(message_id)
+        request_stop(message_id)
 
 
 def conversation_messages(conversation: Conversation) -> list[Message]:
@@ -200,8 +204,24 @@ def create_pending_reply(
         thinking_budget=reply.thinking_budget,
         created_at=created_at or timezone.now(),
     )
-    generate_reply.delay_on_commit(str(message.id))
+    transaction.on_commit(lambda: dispatch_reply(message.id))
     return message
+
+
+def dispatch_reply(message_id: uuid.UUID) -> None:
+    """Queue a committed reply's generation; with the broker down, leave it to the reaper.
+
+    The user's message and the pending reply are saved either way, so the send still
+    answers 202; workers queue it again within a reaper round of the broker's return.
+    """
+    try:
+        generate_reply.delay(str(message_id))
+    except Exception as exc:
+        logger.warning("queueing reply %s failed (%s); the reaper will queue it",
+                       message_id, type(exc).__name__)  # fmt: skip
+        Message.objects.filter(id=message_id, status=Message.Status.PENDING).update(
+            needs_dispatch=True
+        )
 
 
 def regenerate_message(user: User, message_id: uuid.UUID) -> Message:
@@ -244,10 +264,30 @@ def stop_message(user: User, message_id: uuid.UUID) -> Message:
     now = timezone.now()
     cancelled_before_claim = Message.objects.filter(
         id=message.id, status=Message.Status.PENDING
-    ).update(status=Message.Status.CANCELLED, completed_at=now)
+    ).update(status=Message.Status.CANCELLED, completed_at=now, cancel_requested=True, stream_seq=1)
     if cancelled_before_claim:
         message.refresh_from_db()
-        bus.publish_sync(message.conversation_id, status_event(message, seq=1))
+        event = status_event(message, seq=1)
+        announce(lambda: bus.publish_ended(message.conversation_id, event), message.id)
     else:
-        bus.request_cancel(message.id)
+        request_stop(message.id)
     return message
+
+
+def request_stop(message_id: uuid.UUID) -> None:
+    """Ask the worker streaming a reply to stop it.
+
+    The database keeps the request (the worker reads it at its next save, within about a
+    second); Redis carries it at once when it can.
+    """
+    Message.objects.filter(id=message_id).update(cancel_requested=True)
+    announce(lambda: bus.request_cancel(message_id), message_id)
+
+
+def announce(send: Callable[[], None], message_id: uuid.UUID) -> None:
+    """Tell Redis now if it answers; what it misses, the database already holds."""
+    try:
+        send()
+    except Exception as exc:
+        logger.warning("Redis unreachable for %s (%s); the database carries it",
+                       message_id, type(exc).__name__)  # fmt: skip

@@ -1,8 +1,15 @@
 """Every ``ponder:*`` Redis key, and where stream events go: the replay buffer and the group.
 
 Every event of an assistant message has a ``seq`` (1, 2, 3…). It is stored in the Redis
-Stream ``ponder:replay:<message id>`` under the entry id ``0-<seq>``, so Redis itself
-refuses a second event with the same or an older number, and ``XRANGE`` by seq is trivial.
+Stream ``ponder:replay:<message id>`` under the entry id ``0-<seq>``, so ``XRANGE`` by seq
+is trivial. One Lua script appends, atomically:
+
+* only for the buffer's owner (``ponder:owner:<message id>``: the streaming worker's
+  lease, or ``ENDED`` once the reaper or a stop before the claim took the reply over), so
+  a frozen worker that wakes up can never publish after the final status;
+* only the next seq: an append that already landed (its reply was lost) is a duplicate;
+* and it notices a buffer that lost events (Redis restarted without its data, or with the
+  last second of its AOF missing): the caller then appends a ``snapshot`` instead.
 """
 
 from __future__ import annotations
@@ -12,7 +19,7 @@ import json
 import logging
 import uuid
 import weakref
-from typing import Any, cast
+from typing import Any, Literal, cast
 
 import redis
 import redis.asyncio as aioredis
@@ -26,11 +33,30 @@ REPLAY_TTL_SECONDS = 3600
 CANCEL_TTL_SECONDS = 3600
 CANCEL_CHANNEL = "ponder:cancel"
 REAPER_LOCK_KEY = "ponder:reaper"
+ENDED = "ended"  # the owner of a buffer whose reply no worker may write to any more
 
 Event = dict[str, Any]
 # What XRANGE/XREVRANGE give this module's client (no decode_responses): (id, fields) in
 # bytes. redis-py's types cover every client and command, hence ``None``s and ``str``s.
 StreamEntries = list[tuple[bytes, dict[bytes, bytes]]]
+# ok: appended. duplicate: this seq is already there. lost: the buffer lost earlier events,
+# nothing appended. fenced: another owner holds the buffer, nothing appended.
+AppendResult = Literal["ok", "duplicate", "lost", "fenced"]
+
+APPEND_SCRIPT = """
+local owner = redis.call('GET', KEYS[2])
+if owner and owner ~= ARGV[1] then return 'fenced' end
+local seq = tonumber(ARGV[2])
+local top = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+local last = 0
+if #top > 0 then last = tonumber(string.match(top[1][1], '%-(%d+)$')) end
+if last >= seq then return 'duplicate' end
+if last < seq - 1 and ARGV[5] ~= '1' then return 'lost' end
+redis.call('XADD', KEYS[1], '0-' .. ARGV[2], 'e', ARGV[3])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[4])
+return 'ok'
+"""
 
 
 def replay_key(message_id: uuid.UUID | str) -> str:
@@ -39,6 +65,10 @@ def replay_key(message_id: uuid.UUID | str) -> str:
 
 def cancel_key(message_id: uuid.UUID | str) -> str:
     return f"ponder:cancel:{message_id}"
+
+
+def owner_key(message_id: uuid.UUID | str) -> str:
+    return f"ponder:owner:{message_id}"
 
 
 def requeued_key(message_id: uuid.UUID | str) -> str:
@@ -76,27 +106,29 @@ def async_redis() -> aioredis.Redis:
     return client
 
 
-PUBLISH_ATTEMPTS = 4
+def _append_args(event: Event, owner: str, may_start: bool) -> tuple[list[str], list[Any]]:
+    message_id = event["message_id"]
+    keys = [replay_key(message_id), owner_key(message_id)]
+    args = [owner, event["seq"], encode(event), REPLAY_TTL_SECONDS, "1" if may_start else "0"]
+    return keys, args
 
 
-async def publish(conversation_id: uuid.UUID | str, event: Event) -> None:
-    """Append ``event`` to its message's replay buffer, then send it to the conversation.
+async def append(event: Event, owner: str, *, may_start: bool = False) -> AppendResult:
+    """Append ``event`` to its message's replay buffer, as ``owner``; see the module doc.
 
-    The buffer is the record: appending is retried and raises only when Redis stays down.
-    The live send is best effort; a client that misses one fills the gap from the buffer.
+    ``may_start`` lets the event follow a hole (a snapshot, or the reaper's final status,
+    which stand on their own). Raises redis errors when Redis is unreachable.
     """
-    for attempt in range(PUBLISH_ATTEMPTS):
-        try:
-            await _append(event)
-            break
-        except redis.exceptions.ResponseError as exc:
-            if "equal or smaller" in str(exc):
-                break  # an earlier attempt landed but its reply was lost
-            raise
-        except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError):
-            if attempt == PUBLISH_ATTEMPTS - 1:
-                raise
-            await asyncio.sleep(0.1 * 2**attempt)
+    keys, args = _append_args(event, owner, may_start)
+    result = await async_redis().eval(APPEND_SCRIPT, len(keys), *keys, *args)
+    return cast(AppendResult, result.decode())
+
+
+async def send_live(conversation_id: uuid.UUID | str, event: Event) -> None:
+    """Send an appended event to the conversation's sockets; best effort.
+
+    A client that misses one fills the gap from the buffer.
+    """
     try:
         await get_channel_layer().group_send(
             group_name(conversation_id), {"type": "stream.event", "event": event}
@@ -106,12 +138,9 @@ async def publish(conversation_id: uuid.UUID | str, event: Event) -> None:
                        event["message_id"], event["seq"], exc_info=True)  # fmt: skip
 
 
-async def _append(event: Event) -> None:
-    key = replay_key(event["message_id"])
-    async with async_redis().pipeline(transaction=False) as pipe:
-        pipe.xadd(key, {"e": encode(event)}, id=f"0-{event['seq']}")
-        pipe.expire(key, REPLAY_TTL_SECONDS)
-        await pipe.execute()
+async def fence(message_id: uuid.UUID | str) -> None:
+    """Take the buffer from its worker: after this, only ``ENDED`` appends are accepted."""
+    await async_redis().set(owner_key(message_id), ENDED, ex=REPLAY_TTL_SECONDS)
 
 
 async def replay(message_id: uuid.UUID | str, after_seq: int) -> list[Event]:
@@ -123,29 +152,27 @@ async def replay(message_id: uuid.UUID | str, after_seq: int) -> list[Event]:
     return [json.loads(fields[b"e"]) for _entry_id, fields in entries]
 
 
-async def last_seq(message_id: uuid.UUID | str) -> int:
-    entries = cast(StreamEntries, await async_redis().xrevrange(replay_key(message_id), count=1))
-    if not entries:
-        return 0
-    return int(entries[0][0].split(b"-")[1])
+async def cancelled(message_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Return which of these replies have their cancel flag raised."""
+    if not message_ids:
+        return set()
+    flags = await async_redis().mget([cancel_key(m) for m in message_ids])
+    return {m for m, flag in zip(message_ids, flags, strict=True) if flag is not None}
 
 
 # --- sync side (views and services) -----------------------------------------------------
 
 
 def sync_redis() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5)
+    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=5, socket_connect_timeout=5)
 
 
-def publish_sync(conversation_id: uuid.UUID | str, event: Event) -> None:
-    """Like ``publish``, for code that is not running on an event loop."""
+def publish_ended(conversation_id: uuid.UUID | str, event: Event) -> None:
+    """Append and send the final event of a reply no worker holds (stopped before its claim)."""
     client = sync_redis()
-    key = replay_key(event["message_id"])
     try:
-        pipe = client.pipeline(transaction=False)
-        pipe.xadd(key, {"e": encode(event)}, id=f"0-{event['seq']}")
-        pipe.expire(key, REPLAY_TTL_SECONDS)
-        pipe.execute()
+        keys, args = _append_args(event, ENDED, may_start=True)
+        client.eval(APPEND_SCRIPT, len(keys), *keys, *args)
     finally:
         client.close()
     async_to_sync(get_channel_layer().group_send)(

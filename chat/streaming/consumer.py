@@ -4,7 +4,9 @@ Per message the consumer holds the last seq sent: live events at or below it are
 (already replayed), and a live event past a gap first pulls the missing ones from the
 replay buffer. Live delivery is best effort (an overloaded channel layer drops events),
 so a message that goes quiet before its final status is also refilled from the buffer:
-a dropped *last* event has no later one to reveal the gap.
+a dropped *last* event has no later one to reveal the gap. Where the buffer cannot serve
+(Redis lost it, or the end never reached it), the database's ``snapshot`` of the message
+does: its text is exactly that of events 1..``stream_seq``.
 """
 
 from __future__ import annotations
@@ -21,11 +23,23 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from chat.models import Conversation, Message
 
 from . import bus
+from .events import message_snapshot
 
 logger = logging.getLogger(__name__)
 
 CLOSE_FORBIDDEN = 4403
 REFILL_AFTER_SECONDS = 3.0
+
+
+def continuation(events: list[dict[str, Any]], last_seq: int) -> int | None:
+    """Return where ``events`` continue a client at ``last_seq``; None for a hole before them.
+
+    Past a hole, the latest snapshot (which stands on its own) is where to continue.
+    """
+    if not events or events[0]["seq"] == last_seq + 1:
+        return 0
+    snapshots = [i for i, event in enumerate(events) if event["type"] == "snapshot"]
+    return snapshots[-1] if snapshots else None
 
 
 class ConversationConsumer(AsyncJsonWebsocketConsumer):
@@ -37,6 +51,8 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             return
         self.group = bus.group_name(self.conversation_id)
         self.last_seq: dict[str, int] = {}
+        # The seq of the first event sent live for a message nobody resumed yet.
+        self.first_live_seq: dict[str, int] = {}
         self.known_messages: set[str] = set()
         self.open_since: dict[str, float] = {}  # unfinished message → time of its last event
         self.sending = asyncio.Lock()  # the refill task and the handlers share last_seq
@@ -64,9 +80,14 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             )
             return
         async with self.sending:
-            self.last_seq[message_id] = after_seq
+            # Live events may have overtaken the resume on this socket. If they carried on
+            # right after the client's seq, it has them all, in order: do not send them twice.
+            first_live = self.first_live_seq.pop(message_id, None)
+            sent = self.last_seq.get(message_id, 0)
+            joined = first_live is not None and first_live <= after_seq + 1
+            self.last_seq[message_id] = max(after_seq, sent) if joined else after_seq
             self.open_since[message_id] = time.monotonic()
-            await self._send_buffered(message_id)
+            await self._send_buffered(message_id, consult_db=True)
 
     async def stream_event(self, payload: dict[str, Any]) -> None:
         event = payload["event"]
@@ -75,38 +96,74 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             last = self.last_seq.get(message_id)
             if last is not None and seq <= last:
                 return
-            if last is not None and seq > last + 1:
+            if last is not None and seq > last + 1 and event["type"] != "snapshot":
                 await self._send_buffered(message_id, up_to=seq - 1)
+                if self.last_seq[message_id] != seq - 1:
+                    return  # a hole the buffer cannot fill yet: the refill comes back to it
+            if last is None:
+                self.first_live_seq[message_id] = seq
             self.known_messages.add(message_id)
             await self._send_event(event)
 
     async def _send_event(self, event: dict[str, Any]) -> None:
         message_id = event["message_id"]
         self.last_seq[message_id] = event["seq"]
-        if event["type"] == "status" and event["status"] in Message.FINISHED:
+        if event["type"] in ("status", "snapshot") and event["status"] in Message.FINISHED:
             self.open_since.pop(message_id, None)
         else:
             self.open_since[message_id] = time.monotonic()
         await self.send_json(event)
 
-    async def _send_buffered(self, message_id: str, up_to: int | None = None) -> None:
-        for event in await bus.replay(message_id, self.last_seq[message_id]):
+    async def _send_buffered(
+        self, message_id: str, up_to: int | None = None, *, consult_db: bool = False
+    ) -> None:
+        """Send what the client lacks from the buffer; where it cannot, the stored snapshot.
+
+        The database is consulted when the buffer has a hole right after the client's
+        seq, and (``consult_db``) when it has nothing new at all — it may have lost the
+        message's events, or the message may have ended without its final status there.
+        """
+        events = await bus.replay(message_id, self.last_seq[message_id])
+        start = continuation(events, self.last_seq[message_id])
+        if start is None or (consult_db and not events):
+            await self._send_stored(message_id)
+            events = [e for e in events if e["seq"] > self.last_seq[message_id]]
+            start = continuation(events, self.last_seq[message_id])
+            if start is None:
+                return
+        for event in events[start:]:
             if up_to is not None and event["seq"] > up_to:
                 break
             await self._send_event(event)
 
+    async def _send_stored(self, message_id: str) -> None:
+        """Send the database's snapshot of a message when it is ahead of the client."""
+        message = await Message.objects.filter(
+            id=message_id, conversation_id=self.conversation_id
+        ).afirst()
+        if message is not None and message.stream_seq > self.last_seq[message_id]:
+            await self._send_event(message_snapshot(message))
+
     async def _refill_quiet_messages(self) -> None:
-        """Every few seconds, pull from the buffer what quiet unfinished messages missed."""
+        """Every few seconds, catch up quiet unfinished messages and rejoin the group.
+
+        Rejoining costs one Redis command and restores live delivery after Redis lost
+        its data (and with it the group's members).
+        """
         while True:
             await asyncio.sleep(REFILL_AFTER_SECONDS)
+            try:
+                await self.channel_layer.group_add(self.group, self.channel_name)
+            except Exception:
+                logger.warning("rejoining %s failed", self.group, exc_info=True)
             now = time.monotonic()
             quiet = [m for m, at in self.open_since.items() if now - at >= REFILL_AFTER_SECONDS]
             for message_id in quiet:
                 try:
                     async with self.sending:
-                        await self._send_buffered(message_id)
+                        await self._send_buffered(message_id, consult_db=True)
                 except Exception:
-                    logger.warning("refilling %s from the buffer failed", message_id, exc_info=True)
+                    logger.warning("catching up %s failed", message_id, exc_info=True)
 
     @database_sync_to_async
     def _owns_conversation(self, user: Any) -> bool:

@@ -47,3 +47,24 @@ def status_event(message: Message, seq: int) -> dict[str, Any]:
         "timings": timings_json(message),
         "cost": None if message.cost is None else str(message.cost),
     }
+
+
+def snapshot_of(event: dict[str, Any], reasoning: str, content: str) -> dict[str, Any]:
+    """Return the ``snapshot`` that stands for ``event``: the whole text up to its seq.
+
+    A client applies it whatever it held before: it replaces the message's text and
+    status, and later events continue from its seq + 1. A status event's fields (usage,
+    error, timings…) carry over; a delta's text is part of ``reasoning``/``content``.
+    """
+    fields = {k: v for k, v in event.items() if k not in ("type", "reasoning", "content")}
+    fields.setdefault("status", "streaming")
+    return {**fields, "type": "snapshot", "reasoning": reasoning, "content": content}
+
+
+def message_snapshot(message: Message) -> dict[str, Any]:
+    """Return the snapshot of a message as the database has it, at its ``stream_seq``."""
+    seq = message.stream_seq
+    if message.is_finished:
+        return snapshot_of(status_event(message, seq), message.reasoning, message.content)
+    base = {"message_id": str(message.id), "seq": seq, "status": message.status}
+    return snapshot_of(base, message.reasoning, message.content)

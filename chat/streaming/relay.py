@@ -1,47 +1,57 @@
-"""The relay: upstream deltas → coalesced, numbered events → replay buffer + group.
+"""The relay: a reply's text → numbered events → its replay buffer, at least once, in order.
 
-One reply is one ``stream_reply`` coroutine on the worker's event loop. Deltas are
-buffered and flushed about every ``STREAM_COALESCE_SECONDS`` (and at the reasoning →
-answer switch) as events with ``seq`` 1, 2, 3…; each carries only new text, capped at
-``MAX_EVENT_CHARS``. The text reaches the database about once a second, which is also
-the heartbeat the reaper watches.
+Text moves through three stages. *Pending*: received from the upstream, not yet an event.
+The *outbox*: events with their ``seq`` fixed, not yet in the buffer. *Committed*: the
+append succeeded, so the event belongs to the stream and clients may have it. A failed
+append leaves the outbox as it is and the same events are tried again later, so a Redis
+outage loses neither text nor seq numbers; new text meanwhile waits in pending and is
+coalesced into as few events as possible once Redis is back. Each event carries only new
+text, at most ``MAX_EVENT_CHARS`` of it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections import deque
 from typing import Any
 
-from django.conf import settings
-from django.utils import timezone
-
 from chat.models import Message
-from chat.upstream import UpstreamClient
-from chat.upstream.errors import UpstreamError
 
-from . import bus, store, titles
-from .events import status_event
-from .store import DbRunner, Progress, ReplyJob
+from . import bus
+from .events import snapshot_of, status_event
 
 logger = logging.getLogger(__name__)
 
 MAX_EVENT_CHARS = 8192
+Event = dict[str, Any]
+
+
+def text_length(event: Event) -> int:
+    return len(event.get("reasoning", "")) + len(event.get("content", ""))
+
+
+class LeaseLost(Exception):
+    """Another owner took the reply over (the reaper ended it): publish nothing more."""
 
 
 class Relay:
-    """Number and publish the events of one message, one at a time, in order."""
+    """Number and append the events of one reply, one at a time, in order."""
 
-    def __init__(self, job: ReplyJob) -> None:
-        self.job = job
-        self.seq = 0
+    def __init__(self, message_id: uuid.UUID, conversation_id: uuid.UUID, lease: str) -> None:
+        self.message_id = message_id
+        self.conversation_id = conversation_id
+        self.lease = lease
+        self.seq = 0  # the last committed seq
+        self.committed_reasoning: list[str] = []
+        self.committed_content: list[str] = []
+        self.backlog_chars = 0  # text in pending and the outbox
+        self.fenced = False
         self._reasoning: list[str] = []
         self._content: list[str] = []
+        self._outbox: deque[Event] = deque()
         self._lock = asyncio.Lock()
 
     def add(self, reasoning: str = "", content: str = "") -> None:
@@ -49,252 +59,118 @@ class Relay:
             self._reasoning.append(reasoning)
         if content:
             self._content.append(content)
+        self.backlog_chars += len(reasoning) + len(content)
 
     @property
     def has_reasoning_pending(self) -> bool:
         return bool(self._reasoning)
 
     @property
-    def has_pending(self) -> bool:
-        return bool(self._reasoning or self._content)
+    def has_unsent(self) -> bool:
+        return bool(self._reasoning or self._content or self._outbox)
+
+    def next_seq(self) -> int:
+        return self.seq + len(self._outbox) + 1
+
+    def seal(self) -> None:
+        """Turn pending text into outbox events now (the reasoning → answer switch, the end)."""
+        reasoning, content = "".join(self._reasoning), "".join(self._content)
+        self._reasoning.clear()
+        self._content.clear()
+        while reasoning or content:
+            room = MAX_EVENT_CHARS
+            reasoning_part, reasoning = reasoning[:room], reasoning[room:]
+            room -= len(reasoning_part)
+            content_part, content = content[:room], content[room:]
+            self._queue({"type": "delta", "reasoning": reasoning_part, "content": content_part})
+
+    def queue_status(self, message: Message) -> int:
+        """Queue the status event of ``message`` after everything pending; return its seq."""
+        self.seal()
+        return self._queue(status_event(message, self.next_seq()))
+
+    def _queue(self, event: Event) -> int:
+        event["message_id"] = str(self.message_id)
+        event["seq"] = self.next_seq()
+        self._outbox.append(event)
+        return int(event["seq"])
 
     async def flush(self) -> None:
+        """Append what is waiting; raise redis errors (the outbox stays) or LeaseLost."""
         async with self._lock:
-            reasoning, content = "".join(self._reasoning), "".join(self._content)
-            self._reasoning.clear()
-            self._content.clear()
-            while reasoning or content:
-                room = MAX_EVENT_CHARS
-                reasoning_part, reasoning = reasoning[:room], reasoning[room:]
-                room -= len(reasoning_part)
-                content_part, content = content[:room], content[room:]
-                await self._publish(
-                    {"type": "delta", "reasoning": reasoning_part, "content": content_part}
-                )
+            # Pending text becomes events only behind an empty outbox: what arrives during
+            # an outage is coalesced into as few events as possible.
+            queued_before = bool(self._outbox)
+            if not queued_before:
+                self.seal()
+            await self._drain()
+            if queued_before:  # the text that waited behind a status or the switch
+                self.seal()
+                await self._drain()
 
-    async def publish_status(self, message: Message) -> None:
-        async with self._lock:
-            self.seq += 1
-            await bus.publish(self.job.conversation_id, status_event(message, self.seq))
+    async def _drain(self) -> None:
+        while self._outbox:
+            queued = self._outbox[0]
+            event = await self._append(queued)
+            self._outbox.popleft()
+            self._commit(event)
+            self.backlog_chars -= text_length(queued)
+            await bus.send_live(self.conversation_id, event)
 
-    async def _publish(self, event: dict[str, Any]) -> None:
-        self.seq += 1
-        event["message_id"] = str(self.job.message_id)
-        event["seq"] = self.seq
-        await bus.publish(self.job.conversation_id, event)
+    async def _append(self, event: Event) -> Event:
+        """Append ``event``, or the snapshot standing for it when the buffer lost events."""
+        if self.fenced:
+            raise LeaseLost
+        result = await bus.append(event, self.lease)
+        if result == "lost":
+            logger.warning("reply %s: the replay buffer lost events; appending a snapshot",
+                           self.message_id)  # fmt: skip
+            reasoning, content = self._text_with(event)
+            event = snapshot_of(event, reasoning, content)
+            result = await bus.append(event, self.lease, may_start=True)
+        if result == "fenced":
+            self.fenced = True
+            raise LeaseLost
+        return event
 
+    def _text_with(self, event: Event) -> tuple[str, str]:
+        reasoning = "".join(self.committed_reasoning) + event.get("reasoning", "")
+        content = "".join(self.committed_content) + event.get("content", "")
+        return reasoning, content
 
-@dataclass
-class ReplyHandle:
-    """A running reply, so a stop request or a shutdown can end it."""
-
-    consume: asyncio.Task[None] | None = None
-    stop_reason: str | None = None  # "cancel" or "shutdown"
-    stopped: asyncio.Event = field(default_factory=asyncio.Event)
-
-    def stop(self, reason: str) -> None:
-        if self.stop_reason is None:
-            self.stop_reason = reason
-        if self.consume is not None:
-            self.consume.cancel()
-
-
-@dataclass(eq=False)  # hashed by identity: the beat keeps a set of them
-class ReplyRun:
-    """Everything one reply needs while it streams."""
-
-    job: ReplyJob
-    relay: Relay
-    db: DbRunner
-    progress: Progress = field(default_factory=Progress)  # all but the text, see snapshot()
-    # Parts, joined only for a snapshot: ``str +=`` on an attribute copies the whole
-    # text every delta, quadratic for a reasoning trace of minutes.
-    reasoning_parts: list[str] = field(default_factory=list)
-    content_parts: list[str] = field(default_factory=list)
-    error: UpstreamError | None = None
-    dirty: bool = False
-    last_saved: float = field(default_factory=time.monotonic)
-    save_task: asyncio.Task[None] | None = None
-
-    def apply(self, event: Any) -> bool:
-        """Take one upstream event; return True when the answer phase just began."""
-        now = timezone.now()
-        if event.request_id and not self.progress.request_id:
-            self.progress.request_id = event.request_id
-        if event.kind == "reasoning":
-            self.reasoning_parts.append(event.text)
-            self.progress.first_token_at = self.progress.first_token_at or now
-            self.relay.add(reasoning=event.text)
-            self.dirty = True
-        elif event.kind == "content":
-            started = self.progress.answer_started_at is None
-            self.content_parts.append(event.text)
-            self.progress.first_token_at = self.progress.first_token_at or now
-            self.progress.answer_started_at = self.progress.answer_started_at or now
-            self.dirty = True
-            # Flush reasoning before the first answer text so the switch is its own event.
-            switch = started and self.relay.has_reasoning_pending
-            if not switch:
-                self.relay.add(content=event.text)
-            return switch
-        elif event.kind == "usage":
-            self.progress.usage = event.usage
-        elif event.kind == "finish":
-            self.progress.finish_reason = event.finish_reason
-        elif event.kind == "error":
-            self.error = event.error
-        return False
-
-    def snapshot(self) -> Progress:
-        """Return the progress so far, text included, as a value the database code can keep."""
-        return dataclasses.replace(
-            self.progress,
-            reasoning="".join(self.reasoning_parts),
-            content="".join(self.content_parts),
-        )
-
-    def maybe_save(self) -> None:
-        """Start a background save when the text changed (1 s) or the heartbeat is due."""
-        if self.save_task is not None and not self.save_task.done():
+    def _commit(self, event: Event) -> None:
+        self.seq = event["seq"]
+        if event["type"] == "snapshot":
+            self.committed_reasoning = [event["reasoning"]]
+            self.committed_content = [event["content"]]
             return
-        elapsed = time.monotonic() - self.last_saved
-        due = settings.STREAM_PERSIST_SECONDS if self.dirty else settings.STREAM_HEARTBEAT_SECONDS
-        if elapsed < due:
-            return
-        snapshot = self.snapshot()
-        self.dirty = False
-        self.last_saved = time.monotonic()
-        self.save_task = asyncio.create_task(self._save(snapshot))
+        reasoning, content = event.get("reasoning", ""), event.get("content", "")
+        if reasoning:
+            self.committed_reasoning.append(reasoning)
+        if content:
+            self.committed_content.append(content)
 
-    async def _save(self, snapshot: Progress) -> None:
-        try:
-            await self.db(store.save_progress, self.job.message_id, snapshot)
-        except Exception:
-            # Try again at the next beat; a stopped heartbeat would get the reply reaped.
-            logger.warning("reply %s: saving progress failed", self.job.message_id, exc_info=True)
-            self.dirty = True
+    def committed_text(self) -> tuple[str, str, int]:
+        """Return the reasoning and content clients may hold, and the seq they end at."""
+        return "".join(self.committed_reasoning), "".join(self.committed_content), self.seq
 
+    async def flush_until_sent(self, *, give_up_after: float) -> bool:
+        """Flush until everything is appended; retry through Redis outages.
 
-class Beat:
-    """One steady beat for every reply of a worker process: flush text, save progress.
-
-    A timer task per reply would wake the loop thousands of times a second at a few
-    hundred streams; one beat wakes it once per coalescing period.
-    """
-
-    def __init__(self) -> None:
-        self.runs: set[ReplyRun] = set()
-        self._task: asyncio.Task[None] | None = None
-
-    def join(self, run: ReplyRun) -> None:
-        self.runs.add(run)
-        if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._beat())
-
-    def leave(self, run: ReplyRun) -> None:
-        self.runs.discard(run)
-
-    async def _beat(self) -> None:
-        while self.runs:
-            await asyncio.sleep(settings.STREAM_COALESCE_SECONDS)
-            runs = list(self.runs)
-            flushes = [flush_uncancellable(run.relay) for run in runs if run.relay.has_pending]
-            for failure in await asyncio.gather(*flushes, return_exceptions=True):
-                if isinstance(failure, Exception):
-                    logger.warning(
-                        "a flush failed; the reply's final flush retries", exc_info=failure
-                    )
-            for run in runs:
-                run.maybe_save()
-
-
-async def flush_uncancellable(relay: Relay) -> None:
-    """Flush so that cancelling the caller cannot cut an event off half-published.
-
-    A flush takes the text out of the buffer and a seq number before it publishes; cut
-    short, that text would be lost. Shielded, it completes under the relay's lock, and the
-    final flush waits for it.
-    """
-    await asyncio.shield(relay.flush())
-
-
-async def consume(run: ReplyRun, client: UpstreamClient) -> None:
-    async for event in client.stream(run.job.request):
-        if run.apply(event):
-            await flush_uncancellable(run.relay)
-            run.relay.add(content=event.text)
-        if run.error is not None:
-            break
-
-
-async def stream_reply(
-    message_id: uuid.UUID,
-    client: UpstreamClient,
-    db: DbRunner,
-    handles: dict[uuid.UUID, ReplyHandle],
-    beat: Beat,
-    *,
-    request_title: Callable[[uuid.UUID], None],
-) -> None:
-    """Claim a pending reply and stream it to the end; a second delivery does nothing."""
-    job = await db(store.claim, message_id)
-    if job is None:
-        logger.info("reply %s already claimed; skipping duplicate delivery", message_id)
-        return
-    run = ReplyRun(job=job, relay=Relay(job), db=db)
-    handle = ReplyHandle()
-    handles[message_id] = handle
-    try:
-        await run.relay.publish_status(job.claimed)
-        if await bus.async_redis().exists(bus.cancel_key(message_id)):
-            handle.stop_reason = "cancel"
-        else:
-            beat.join(run)
-            handle.consume = asyncio.create_task(consume(run, client))
+        Return False when it could not within ``give_up_after`` seconds; raise LeaseLost.
+        """
+        deadline = time.monotonic() + give_up_after
+        delay = 0.1
+        while True:
             try:
-                await handle.consume
-            except asyncio.CancelledError:
-                if handle.stop_reason is None:
-                    raise
-    except Exception:
-        logger.exception("reply %s: unexpected failure", message_id)
-        run.error = UpstreamError(
-            "internal_error", "Something went wrong on our side.", retryable=False
-        )
-    finally:
-        beat.leave(run)
-        handles.pop(message_id, None)
-    await finish_reply(run, handle, request_title)
-
-
-async def finish_reply(
-    run: ReplyRun, handle: ReplyHandle, request_title: Callable[[uuid.UUID], None]
-) -> None:
-    await run.relay.flush()
-    if run.save_task is not None:
-        await asyncio.gather(run.save_task, return_exceptions=True)
-    status, code, text = Message.Status.COMPLETE, "", ""
-    if handle.stop_reason == "cancel":
-        status = Message.Status.CANCELLED
-    elif handle.stop_reason == "shutdown":
-        status, code = Message.Status.INTERRUPTED, "worker_shutdown"
-        text = "The server restarted while this reply was being written. The text so far is kept."
-    elif run.error is not None:
-        status, code, text = Message.Status.FAILED, run.error.code, run.error.message
-    message = await run.db(
-        store.finish, run.job, run.snapshot(), status, error_code=code, error_message=text
-    )
-    handle.stopped.set()
-    if message is None:
-        logger.warning("reply %s was no longer streaming at the end", run.job.message_id)
-        return
-    try:
-        await run.relay.publish_status(message)
-    except Exception:
-        # The database has the final state; a client reloading the page sees it.
-        logger.exception("reply %s: publishing its final status failed", run.job.message_id)
-    if status == Message.Status.COMPLETE and await run.db(
-        titles.wants_title, run.job.conversation_id
-    ):
-        await run.db(request_title, run.job.conversation_id)
-    logger.info("reply %s ended %s after %d events", run.job.message_id, status, run.relay.seq)
+                await asyncio.shield(self.flush())
+                return True
+            except LeaseLost:
+                raise
+            except Exception as exc:
+                if time.monotonic() + delay > deadline:
+                    return False
+                logger.warning("reply %s: appending failed (%s); retrying in %.1f s",
+                               self.message_id, type(exc).__name__, delay)  # fmt: skip
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 2.0)

@@ -23,7 +23,7 @@ from chat.upstream import UpstreamClient
 
 from . import bus, store
 from .reaper import reap_forever
-from .relay import Beat, ReplyHandle, stream_reply
+from .reply import Beat, ReplyHandle, stream_reply
 from .titles import write_title
 
 logger = logging.getLogger(__name__)

@@ -5,6 +5,7 @@ These run in the worker's small DB thread pool, never on its event loop.
 
 from __future__ import annotations
 
+import enum
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ class ReplyJob:
     request: ChatRequest
     created_at: datetime
     claimed: Message  # the row as claimed, for the first ("streaming") status event
+    lease: str  # this worker's claim token; every later write checks it
 
 
 def upstream_config() -> UpstreamConfig:
@@ -68,10 +70,11 @@ class DbRunner(Protocol):
 
 @db_job
 def claim(message_id: uuid.UUID) -> ReplyJob | None:
-    """Move a pending reply to streaming and return what to send; None if already taken."""
+    """Move a pending reply to streaming under a new lease; None if already taken."""
     now = timezone.now()
+    lease = uuid.uuid4().hex
     claimed = Message.objects.filter(id=message_id, status=Message.Status.PENDING).update(
-        status=Message.Status.STREAMING, heartbeat_at=now
+        status=Message.Status.STREAMING, heartbeat_at=now, lease=lease
     )
     if not claimed:
         return None
@@ -82,6 +85,7 @@ def claim(message_id: uuid.UUID) -> ReplyJob | None:
         request=build_request(message),
         created_at=message.created_at,
         claimed=message,
+        lease=lease,
     )
 
 
@@ -143,18 +147,34 @@ class Progress:
     usage: Usage | None = None
     finish_reason: str | None = None
     request_id: str | None = None
+    seq: int = 0  # the text is that of events 1..seq
+
+
+class SaveOutcome(enum.Enum):
+    SAVED = "saved"
+    CANCEL_REQUESTED = "cancel_requested"
+    LEASE_LOST = "lease_lost"
 
 
 @db_job
-def save_progress(message_id: uuid.UUID, progress: Progress) -> None:
-    """Store the growing text; this is also the stream's heartbeat."""
-    Message.objects.filter(id=message_id, status=Message.Status.STREAMING).update(
+def save_progress(message_id: uuid.UUID, lease: str, progress: Progress) -> SaveOutcome:
+    """Store the streamed text and its seq; this is also the stream's heartbeat.
+
+    Say whether the reply is still this worker's and whether the user asked to stop (the
+    database keeps a stop that Redis could not carry).
+    """
+    mine = Message.objects.filter(id=message_id, status=Message.Status.STREAMING, lease=lease)
+    saved = mine.filter(cancel_requested=False).update(
         reasoning=progress.reasoning,
         content=progress.content,
+        stream_seq=progress.seq,
         first_token_at=progress.first_token_at,
         answer_started_at=progress.answer_started_at,
         heartbeat_at=timezone.now(),
     )
+    if saved:
+        return SaveOutcome.SAVED
+    return SaveOutcome.CANCEL_REQUESTED if mine.exists() else SaveOutcome.LEASE_LOST
 
 
 def estimated_usage(request: ChatRequest, reasoning: str, content: str) -> Usage:
@@ -195,11 +215,20 @@ def finish(
     error_code: str = "",
     error_message: str = "",
 ) -> Message | None:
-    """Store the final state of a streaming reply; None if it was no longer streaming."""
+    """Store the final state of a reply, ``progress.seq`` being its final status event's seq.
+
+    None when the reply is no longer this worker's (the reaper ended it).
+    """
     usage = progress.usage or estimated_usage(job.request, progress.reasoning, progress.content)
     now = timezone.now()
-    updated = Message.objects.filter(id=job.message_id, status=Message.Status.STREAMING).update(
+    mine = Message.objects.filter(
+        id=job.message_id, status=Message.Status.STREAMING, lease=job.lease
+    )
+    if status == Message.Status.COMPLETE and mine.filter(cancel_requested=True).exists():
+        status = Message.Status.CANCELLED  # the stop came in as the model finished
+    updated = mine.update(
         status=status,
+        stream_seq=progress.seq,
         reasoning=progress.reasoning,
         content=progress.content,
         first_token_at=progress.first_token_at,

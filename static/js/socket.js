@@ -4,6 +4,9 @@
 import { FINISHED } from "./statuses.js";
 
 const MAX_BACKOFF_MS = 15000;
+// An unfinished reply silent this long is asked for again: a gap the server could not
+// fill yet, or an end that never came live, is caught up without a reload.
+const QUIET_MS = 3000;
 const OPEN = 1; // WebSocket.OPEN
 const EVENT_TYPES = new Set(["delta", "status", "snapshot"]);
 
@@ -14,6 +17,7 @@ function browserEnvironment() {
     location: window.location,
     setTimeout: (callback, ms) => window.setTimeout(callback, ms),
     clearTimeout: (id) => window.clearTimeout(id),
+    now: () => Date.now(),
   };
 }
 
@@ -33,6 +37,8 @@ export class ConversationSocket {
     this.lastSeq = new Map(); // message id -> last seq handed to onEvent
     this.finished = new Set();
     this.resyncFrom = new Map(); // message id -> after_seq of a pending gap resume
+    this.heardAt = new Map(); // message id -> when its last event (or resume) was
+    this.now = environment.now ?? (() => Date.now());
     this.attempts = 0;
     this.closed = false;
     this.ws = null;
@@ -57,15 +63,31 @@ export class ConversationSocket {
       for (const [messageId, seq] of this.lastSeq) {
         if (!this.finished.has(messageId)) this.sendResume(messageId, seq);
       }
+      this.watchQuietMessages();
       for (const resolve of this.openWaiters.splice(0)) resolve(true);
     });
     ws.addEventListener("message", (event) => this.receive(event.data));
     ws.addEventListener("close", () => {
       if (this.ws !== ws) return;
       this.ws = null;
+      this.env.clearTimeout(this.watchTimer);
       this.onConnectionChange(false);
       if (!this.closed) this.scheduleReconnect();
     });
+  }
+
+  // While open, ask again for every unfinished reply that has gone quiet.
+  watchQuietMessages() {
+    this.env.clearTimeout(this.watchTimer);
+    this.watchTimer = this.env.setTimeout(() => {
+      if (!this.isOpen) return;
+      const now = this.now();
+      for (const [messageId, seq] of this.lastSeq) {
+        const quiet = now - (this.heardAt.get(messageId) ?? 0) >= QUIET_MS;
+        if (!this.finished.has(messageId) && quiet) this.sendResume(messageId, seq);
+      }
+      this.watchQuietMessages();
+    }, QUIET_MS);
   }
 
   scheduleReconnect() {
@@ -94,6 +116,7 @@ export class ConversationSocket {
   }
 
   sendResume(messageId, afterSeq) {
+    this.heardAt.set(messageId, this.now());
     this.ws.send(JSON.stringify({ type: "resume", message_id: messageId, after_seq: afterSeq }));
   }
 
@@ -127,6 +150,7 @@ export class ConversationSocket {
       }
     }
     this.lastSeq.set(messageId, event.seq);
+    this.heardAt.set(messageId, this.now());
     this.resyncFrom.delete(messageId);
     if (event.type !== "delta" && FINISHED.has(event.status)) this.finished.add(messageId);
     this.onEvent(event);
@@ -135,6 +159,7 @@ export class ConversationSocket {
   close() {
     this.closed = true;
     this.env.clearTimeout(this.reconnectTimer);
+    this.env.clearTimeout(this.watchTimer);
     for (const resolve of this.openWaiters.splice(0)) resolve(false);
     this.ws?.close();
     this.ws = null;

@@ -61,7 +61,14 @@ class FakeWebSocket {
 // A socket on a fake line: `line.ws` is the current connection, `line.events` what the
 // page was handed, `line.reconnect()` fires the pending reconnect timer.
 function setUp({ protocol = "http:" } = {}) {
-  const line = { sockets: [], events: [], unknown: [], timers: new Map(), nextTimer: 1 };
+  const line = {
+    sockets: [],
+    events: [],
+    unknown: [],
+    timers: new Map(),
+    nextTimer: 1,
+    clock: 1_000_000,
+  };
   const environment = {
     connect: (url) => {
       const ws = new FakeWebSocket(url);
@@ -75,6 +82,7 @@ function setUp({ protocol = "http:" } = {}) {
       return id;
     },
     clearTimeout: (id) => line.timers.delete(id),
+    now: () => line.clock,
   };
   line.socket = new ConversationSocket(
     "conv-1",
@@ -327,4 +335,27 @@ test("a message that is not JSON, or of another type, is ignored", () => {
   line.ws.deliver({ type: "resume", message_id: A, seq: 1 });
   assert.deepEqual(line.events, []);
   assert.deepEqual(line.unknown, []);
+});
+
+test("an unfinished reply that goes quiet is asked for again until it moves", () => {
+  const line = setUp();
+  line.ws.open();
+  line.socket.track(A, 0);
+  line.ws.deliver(delta(A, 1));
+  line.ws.deliver(delta(A, 3)); // a gap the server cannot fill yet
+  assert.deepEqual(line.ws.takeSent(), [resume(A, 0), resume(A, 1)]);
+  line.clock += 1000;
+  line.runTimers();
+  assert.deepEqual(line.ws.takeSent(), [], "not quiet yet");
+  line.clock += 3000;
+  line.runTimers();
+  assert.deepEqual(line.ws.takeSent(), [resume(A, 1)]);
+  line.clock += 3000;
+  line.runTimers();
+  assert.deepEqual(line.ws.takeSent(), [resume(A, 1)], "and again while the gap stays open");
+  line.ws.deliver(snapshot(A, 5, { status: "complete" }));
+  line.clock += 10_000;
+  line.runTimers();
+  assert.deepEqual(line.ws.takeSent(), [], "a finished reply is left alone");
+  assert.deepEqual(seqs(line.events), [1, 5]);
 });

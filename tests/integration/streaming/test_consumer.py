@@ -140,3 +140,74 @@ async def test_an_anonymous_visitor_is_refused_at_the_handshake():
     communicator = await connect(AnonymousUser(), conversation_id)
     connected, code = await communicator.connect()
     assert (connected, code) == (False, 4403)
+
+
+@sync_to_async
+def store_end(message_id: str, *, seq: int, content: str) -> None:
+    Message.objects.filter(id=message_id).update(
+        status="complete", content=content, stream_seq=seq, finish_reason="stop"
+    )
+
+
+async def test_a_resume_the_buffer_cannot_serve_gets_the_stored_snapshot(alice_stream):
+    communicator, _conversation_id, message_id = alice_stream
+    await store_end(message_id, seq=5, content="All of it.")  # the buffer has nothing (lost)
+    await communicator.send_json_to({"type": "resume", "message_id": message_id, "after_seq": 2})
+    snapshot = await communicator.receive_json_from(timeout=3)
+    assert snapshot["type"] == "snapshot"
+    assert (snapshot["seq"], snapshot["status"], snapshot["content"]) == (
+        5,
+        "complete",
+        "All of it.",
+    )
+    assert snapshot["finish_reason"] == "stop" and "usage" in snapshot
+    assert await communicator.receive_nothing(timeout=0.3)
+
+
+async def test_a_client_that_has_everything_gets_no_snapshot(alice_stream):
+    communicator, _conversation_id, message_id = alice_stream
+    await store_end(message_id, seq=5, content="All of it.")
+    await communicator.send_json_to({"type": "resume", "message_id": message_id, "after_seq": 5})
+    assert await communicator.receive_nothing(timeout=0.5)
+
+
+async def test_past_a_hole_the_buffer_continues_from_its_snapshot(alice_stream):
+    communicator, _conversation_id, message_id = alice_stream
+    snapshot = {
+        "type": "snapshot", "message_id": message_id, "seq": 6, "status": "streaming",
+        "reasoning": "r", "content": "abcdef",
+    }  # fmt: skip
+    await buffer_only(delta(message_id, 4, "lost before"))  # 1–3 are gone
+    await buffer_only(snapshot)
+    await buffer_only(delta(message_id, 7, "g"))
+    await communicator.send_json_to({"type": "resume", "message_id": message_id, "after_seq": 1})
+    events = [await communicator.receive_json_from(timeout=3) for _ in range(2)]
+    assert [(e["type"], e["seq"]) for e in events] == [("snapshot", 6), ("delta", 7)]
+
+
+async def test_a_live_event_past_an_unfillable_hole_is_held_back(alice_stream):
+    communicator, conversation_id, message_id = alice_stream
+    await communicator.send_json_to({"type": "resume", "message_id": message_id, "after_seq": 0})
+    assert await communicator.receive_nothing(timeout=0.3)
+    await send_live(conversation_id, delta(message_id, 9, "out of nowhere"))
+    assert await communicator.receive_nothing(timeout=0.5)  # the client would see a gap
+
+
+async def test_a_live_event_that_overtook_the_resume_is_not_sent_twice(alice_stream):
+    communicator, conversation_id, message_id = alice_stream
+    for seq in (1, 2, 3, 4):
+        await buffer_only(delta(message_id, seq, str(seq)))
+    await send_live(conversation_id, delta(message_id, 4, "4"))  # before the client's resume
+    assert await received_seqs(communicator, 1) == [4]
+    await communicator.send_json_to({"type": "resume", "message_id": message_id, "after_seq": 3})
+    assert await communicator.receive_nothing(timeout=0.5)
+
+
+async def test_a_resume_from_further_back_replays_past_an_early_live_event(alice_stream):
+    communicator, conversation_id, message_id = alice_stream
+    for seq in (1, 2, 3):
+        await buffer_only(delta(message_id, seq, str(seq)))
+    await send_live(conversation_id, delta(message_id, 3, "3"))  # the client drops it: a gap
+    assert await received_seqs(communicator, 1) == [3]
+    await communicator.send_json_to({"type": "resume", "message_id": message_id, "after_seq": 0})
+    assert await received_seqs(communicator, 3) == [1, 2, 3]

@@ -1,6 +1,7 @@
-"""The relay numbers events, splits long text and makes the reasoning → answer switch its own event.
+"""The relay numbers events, splits long text, makes the reasoning → answer switch its own
+event, and loses nothing while Redis is away.
 
-No Redis, no database: ``bus.publish`` is replaced by a recorder, the upstream by a list.
+No Redis, no database: ``bus.append`` is replaced by a fake buffer, the upstream by a list.
 """
 
 from __future__ import annotations
@@ -12,35 +13,66 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+import redis
 
 from chat.models import Message
 from chat.streaming import relay as relay_module
-from chat.streaming.relay import MAX_EVENT_CHARS, Relay, ReplyRun, consume
+from chat.streaming.relay import MAX_EVENT_CHARS, LeaseLost, Relay
+from chat.streaming.reply import ReplyRun, consume
 from chat.streaming.store import ReplyJob
 from chat.upstream import ChatRequest, ChatTurn, StreamEvent
 
 
+class FakeBuffer:
+    """A replay buffer with the append script's answers, and a switch to make Redis fail."""
+
+    def __init__(self) -> None:
+        self.events: list[dict[str, Any]] = []
+        self.down = False
+        self.owner: str | None = None
+        self.live: list[int] = []
+
+    async def append(self, event: dict[str, Any], owner: str, *, may_start: bool = False) -> str:
+        if self.down:
+            raise redis.exceptions.ConnectionError("Redis is down")
+        if self.owner is not None and self.owner != owner:
+            return "fenced"
+        last = self.events[-1]["seq"] if self.events else 0
+        if last >= event["seq"]:
+            return "duplicate"
+        if last < event["seq"] - 1 and not may_start:
+            return "lost"
+        self.events.append(dict(event))
+        self.owner = owner
+        return "ok"
+
+    async def send_live(self, conversation_id: uuid.UUID, event: dict[str, Any]) -> None:
+        self.live.append(event["seq"])
+
+
 @pytest.fixture
-def published(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """Every event the relay publishes, in order."""
-    events: list[dict[str, Any]] = []
-
-    async def record(conversation_id: uuid.UUID, event: dict[str, Any]) -> None:
-        events.append(dict(event))
-
-    monkeypatch.setattr(relay_module.bus, "publish", record)
-    return events
+def buffer(monkeypatch: pytest.MonkeyPatch) -> FakeBuffer:
+    fake = FakeBuffer()
+    monkeypatch.setattr(relay_module.bus, "append", fake.append)
+    monkeypatch.setattr(relay_module.bus, "send_live", fake.send_live)
+    return fake
 
 
-def make_job() -> ReplyJob:
+def make_relay() -> Relay:
+    return Relay(uuid.uuid4(), uuid.uuid4(), lease="lease-1")
+
+
+def make_run() -> ReplyRun:
     message = Message(id=uuid.uuid4(), role="assistant", status="streaming")
-    return ReplyJob(
+    job = ReplyJob(
         message_id=message.id,
         conversation_id=uuid.uuid4(),
         request=ChatRequest(model="qwen-plus", messages=(ChatTurn(role="user", content="q"),)),
         created_at=datetime.now(tz=UTC),
         claimed=message,
+        lease="lease-1",
     )
+    return ReplyRun(job=job, relay=Relay(job.message_id, job.conversation_id, job.lease), db=None)  # type: ignore[arg-type]
 
 
 class ScriptedClient:
@@ -58,51 +90,50 @@ def texts(events: list[dict[str, Any]]) -> list[tuple[str, str]]:
     return [(e["reasoning"], e["content"]) for e in events]
 
 
-async def test_events_are_numbered_from_one_without_gaps(published):
-    job = make_job()
-    relay = Relay(job)
+async def test_events_are_numbered_from_one_without_gaps(buffer):
+    relay = make_relay()
     for piece in ("a", "b", "c"):
         relay.add(reasoning=piece)
         await relay.flush()
     await relay.flush()  # nothing pending: no event
-    assert [e["seq"] for e in published] == [1, 2, 3]
-    assert {e["message_id"] for e in published} == {str(job.message_id)}
-    assert texts(published) == [("a", ""), ("b", ""), ("c", "")]
+    assert [e["seq"] for e in buffer.events] == [1, 2, 3]
+    assert {e["message_id"] for e in buffer.events} == {str(relay.message_id)}
+    assert texts(buffer.events) == [("a", ""), ("b", ""), ("c", "")]
+    assert buffer.live == [1, 2, 3]  # sent live only once appended
 
 
-async def test_pieces_between_flushes_are_coalesced_into_one_event(published):
-    relay = Relay(make_job())
+async def test_pieces_between_flushes_are_coalesced_into_one_event(buffer):
+    relay = make_relay()
     for piece in ("Let ", "me ", "think"):
         relay.add(reasoning=piece)
     relay.add(content="Hi")
     await relay.flush()
-    assert texts(published) == [("Let me think", "Hi")]
+    assert texts(buffer.events) == [("Let me think", "Hi")]
 
 
-async def test_long_text_is_split_into_events_of_at_most_8_kb(published):
-    relay = Relay(make_job())
+async def test_long_text_is_split_into_events_of_at_most_8_kb(buffer):
+    relay = make_relay()
     reasoning, content = "r" * (MAX_EVENT_CHARS + 1808), "c" * 9000
     relay.add(reasoning=reasoning, content=content)
     await relay.flush()
-    sizes = [(len(e["reasoning"]), len(e["content"])) for e in published]
+    sizes = [(len(e["reasoning"]), len(e["content"])) for e in buffer.events]
     assert sizes == [(MAX_EVENT_CHARS, 0), (1808, MAX_EVENT_CHARS - 1808), (0, 9000 - 6384)]
-    assert "".join(e["reasoning"] for e in published) == reasoning
-    assert "".join(e["content"] for e in published) == content
-    assert [e["seq"] for e in published] == [1, 2, 3]
+    assert "".join(e["reasoning"] for e in buffer.events) == reasoning
+    assert "".join(e["content"] for e in buffer.events) == content
+    assert [e["seq"] for e in buffer.events] == [1, 2, 3]
 
 
-async def test_a_split_never_cuts_a_character_in_two(published):
-    relay = Relay(make_job())
+async def test_a_split_never_cuts_a_character_in_two(buffer):
+    relay = make_relay()
     text = "思" * (MAX_EVENT_CHARS + 5)  # str slices count characters, not bytes
     relay.add(reasoning=text)
     await relay.flush()
-    assert "".join(e["reasoning"] for e in published) == text
-    assert all(len(e["reasoning"]) <= MAX_EVENT_CHARS for e in published)
+    assert "".join(e["reasoning"] for e in buffer.events) == text
+    assert all(len(e["reasoning"]) <= MAX_EVENT_CHARS for e in buffer.events)
 
 
-async def test_the_switch_from_reasoning_to_answer_is_its_own_event(published):
-    job = make_job()
-    run = ReplyRun(job=job, relay=Relay(job), db=None)  # type: ignore[arg-type]
+async def test_the_switch_from_reasoning_to_answer_is_its_own_event(buffer):
+    run = make_run()
     client = ScriptedClient(
         [
             StreamEvent("reasoning", text="Step 1. "),
@@ -113,46 +144,113 @@ async def test_the_switch_from_reasoning_to_answer_is_its_own_event(published):
         ]
     )
     await consume(run, client)  # type: ignore[arg-type]
-    await run.relay.flush()
-    assert texts(published) == [("Step 1. Step 2.", ""), ("", "The answer is 4.")]
-    snapshot = run.snapshot()
-    assert (snapshot.reasoning, snapshot.content) == ("Step 1. Step 2.", "The answer is 4.")
-    assert snapshot.finish_reason == "stop" and snapshot.answer_started_at is not None
+    await run.relay.flush()  # the reasoning, sealed at the switch, then the answer
+    assert texts(buffer.events) == [("Step 1. Step 2.", ""), ("", "The answer is 4.")]
+    received = run.received(seq=3)
+    assert (received.reasoning, received.content) == ("Step 1. Step 2.", "The answer is 4.")
+    assert received.finish_reason == "stop" and received.answer_started_at is not None
 
 
-async def test_an_answer_without_reasoning_needs_no_extra_event(published):
-    job = make_job()
-    run = ReplyRun(job=job, relay=Relay(job), db=None)  # type: ignore[arg-type]
+async def test_an_answer_without_reasoning_needs_no_extra_event(buffer):
+    run = make_run()
     client = ScriptedClient([StreamEvent("content", text="Hi"), StreamEvent("content", text="!")])
     await consume(run, client)  # type: ignore[arg-type]
     await run.relay.flush()
-    assert texts(published) == [("", "Hi!")]
+    assert texts(buffer.events) == [("", "Hi!")]
 
 
-async def test_a_status_after_deltas_takes_the_next_seq(published):
-    job = make_job()
-    relay = Relay(job)
+async def test_a_status_after_deltas_takes_the_next_seq(buffer):
+    relay = make_relay()
     relay.add(content="done")
+    message = Message(id=relay.message_id, role="assistant", status="complete")
+    assert relay.queue_status(message) == 2
     await relay.flush()
-    job.claimed.status = "complete"
-    await relay.publish_status(job.claimed)
-    assert [(e["type"], e["seq"]) for e in published] == [("delta", 1), ("status", 2)]
-    assert published[1]["status"] == "complete"
+    assert [(e["type"], e["seq"]) for e in buffer.events] == [("delta", 1), ("status", 2)]
+    assert buffer.events[1]["status"] == "complete"
 
 
-async def test_concurrent_flushes_never_reuse_or_skip_a_seq(monkeypatch):
-    seen: list[int] = []
+async def test_text_waits_while_redis_is_down_and_nothing_is_lost_or_renumbered(buffer):
+    relay = make_relay()
+    relay.add(reasoning="one ")
+    await relay.flush()
+    buffer.down = True
+    relay.add(reasoning="two ")
+    with pytest.raises(redis.exceptions.ConnectionError):
+        await relay.flush()
+    for piece in ("three ", "four "):
+        relay.add(reasoning=piece)
+        with pytest.raises(redis.exceptions.ConnectionError):
+            await relay.flush()
+    assert relay.seq == 1 and relay.committed_text()[0] == "one "  # nothing counted as sent
+    assert relay.backlog_chars == len("two three four ")
+    buffer.down = False
+    await relay.flush()  # the event formed before the outage keeps its seq and text
+    await relay.flush()  # what came during the outage is coalesced into one event
+    assert [(e["seq"], e["reasoning"]) for e in buffer.events] == [
+        (1, "one "), (2, "two "), (3, "three four "),
+    ]  # fmt: skip
+    assert relay.committed_text() == ("one two three four ", "", 3)
+    assert relay.backlog_chars == 0
 
-    async def slow_publish(conversation_id: uuid.UUID, event: dict[str, Any]) -> None:
+
+async def test_an_append_that_landed_before_its_reply_was_lost_is_not_repeated(buffer):
+    relay = make_relay()
+    relay.add(content="once")
+    relay.seal()
+    await buffer.append({**relay._outbox[0]}, relay.lease)  # it landed; the answer was lost
+    await relay.flush()
+    assert [e["seq"] for e in buffer.events] == [1]
+    assert relay.committed_text() == ("", "once", 1)
+
+
+async def test_a_buffer_that_lost_its_events_gets_a_snapshot_of_the_whole_text(buffer):
+    relay = make_relay()
+    relay.add(reasoning="Think. ", content="Ans")
+    await relay.flush()
+    buffer.events.clear()  # Redis restarted without its data
+    buffer.owner = None
+    relay.add(content="wer")
+    await relay.flush()
+    (snapshot,) = buffer.events
+    assert snapshot["type"] == "snapshot" and snapshot["seq"] == 2
+    assert (snapshot["reasoning"], snapshot["content"]) == ("Think. ", "Answer")
+    assert snapshot["status"] == "streaming"
+    relay.add(content="!")
+    await relay.flush()
+    assert [e["seq"] for e in buffer.events] == [2, 3]
+    assert relay.committed_text() == ("Think. ", "Answer!", 3)
+
+
+async def test_a_fenced_buffer_stops_the_relay_for_good(buffer):
+    relay = make_relay()
+    relay.add(content="a")
+    await relay.flush()
+    buffer.owner = "ended"  # the reaper took the reply over
+    relay.add(content="b")
+    with pytest.raises(LeaseLost):
+        await relay.flush()
+    assert relay.fenced
+    buffer.owner = relay.lease
+    with pytest.raises(LeaseLost):
+        await relay.flush()
+    assert [e["content"] for e in buffer.events] == ["a"]
+
+
+async def test_concurrent_flushes_never_reuse_or_skip_a_seq(buffer, monkeypatch):
+    append = buffer.append
+
+    async def slow_append(event: dict[str, Any], owner: str, **kwargs: Any) -> str:
         await asyncio.sleep(0.001)
-        seen.append(event["seq"])
+        return await append(event, owner, **kwargs)
 
-    monkeypatch.setattr(relay_module.bus, "publish", slow_publish)
-    relay = Relay(make_job())
+    monkeypatch.setattr(relay_module.bus, "append", slow_append)
+    relay = make_relay()
 
     async def add_and_flush(i: int) -> None:
         relay.add(content=str(i))
         await relay.flush()
 
     await asyncio.gather(*(add_and_flush(i) for i in range(20)))
-    assert seen == list(range(1, len(seen) + 1))
+    seqs = [e["seq"] for e in buffer.events]
+    assert seqs == list(range(1, len(seqs) + 1))
+    assert "".join(e["content"] for e in buffer.events) == "".join(str(i) for i in range(20))

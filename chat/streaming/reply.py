@@ -1,0 +1,345 @@
+"""One reply on the worker's event loop: claim, stream, heartbeat, finish — through faults.
+
+``stream_reply`` claims a pending reply under a lease and reads the upstream into the
+relay. One ``Beat`` per worker process flushes every reply's text about every
+``STREAM_COALESCE_SECONDS``, saves the streamed text about once a second (the heartbeat
+the reaper watches; it never waits on Redis) and looks at stop flags. The end is written
+to the database first, retried until it lands, then published, retried until Redis has
+it: a client that missed the publication gets the database's snapshot instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+
+from chat.models import Message
+from chat.upstream import UpstreamClient
+from chat.upstream.errors import UpstreamError
+
+from . import bus, store, titles
+from .relay import LeaseLost, Relay
+from .store import DbRunner, Progress, ReplyJob, SaveOutcome
+
+logger = logging.getLogger(__name__)
+
+# Text held while Redis is away; past it, reading the upstream waits for Redis.
+MAX_BACKLOG_CHARS = 2_000_000
+CANCEL_CHECK_SECONDS = 0.5
+FINISH_RETRY_SECONDS = 600.0  # how long the end is retried through a database outage
+PUBLISH_RETRY_SECONDS = 900.0  # how long the end is retried through a Redis outage
+SHUTDOWN_TEXT = "The server restarted while this reply was being written. The text so far is kept."
+
+
+@dataclass
+class ReplyHandle:
+    """A running reply, so a stop request, a lost lease or a shutdown can end it."""
+
+    consume: asyncio.Task[None] | None = None
+    stop_reason: str | None = None  # "cancel", "shutdown" or "lease_lost"
+    stopped: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def stop(self, reason: str) -> None:
+        if self.stop_reason is None:
+            self.stop_reason = reason
+        if self.consume is not None:
+            self.consume.cancel()
+
+
+@dataclass(eq=False)  # hashed by identity: the beat keeps a set of them
+class ReplyRun:
+    """Everything one reply needs while it streams."""
+
+    job: ReplyJob
+    relay: Relay
+    db: DbRunner
+    handle: ReplyHandle = field(default_factory=ReplyHandle)
+    progress: Progress = field(default_factory=Progress)  # all but the text
+    # Everything received, as parts: ``str +=`` would copy the whole text every delta.
+    reasoning_parts: list[str] = field(default_factory=list)
+    content_parts: list[str] = field(default_factory=list)
+    error: UpstreamError | None = None
+    saved_seq: int = -1
+    last_saved: float = field(default_factory=time.monotonic)
+    save_task: asyncio.Task[None] | None = None
+    flush_task: asyncio.Task[None] | None = None
+    finishing: bool = False  # the end is being written: progress saves are over
+    flush_failing: bool = False  # log an outage once, not at every beat
+
+    def apply(self, event: Any) -> None:
+        """Take one upstream event into the received text and the relay."""
+        now = timezone.now()
+        if event.request_id and not self.progress.request_id:
+            self.progress.request_id = event.request_id
+        if event.kind == "reasoning":
+            self.reasoning_parts.append(event.text)
+            self.progress.first_token_at = self.progress.first_token_at or now
+            self.relay.add(reasoning=event.text)
+        elif event.kind == "content":
+            if self.progress.answer_started_at is None and self.relay.has_reasoning_pending:
+                self.relay.seal()  # the switch to the answer is an event of its own
+            self.content_parts.append(event.text)
+            self.progress.first_token_at = self.progress.first_token_at or now
+            self.progress.answer_started_at = self.progress.answer_started_at or now
+            self.relay.add(content=event.text)
+        elif event.kind == "usage":
+            self.progress.usage = event.usage
+        elif event.kind == "finish":
+            self.progress.finish_reason = event.finish_reason
+        elif event.kind == "error":
+            self.error = event.error
+
+    def received(self, seq: int) -> Progress:
+        """Return everything received, as the final text at ``seq``."""
+        return dataclasses.replace(
+            self.progress,
+            reasoning="".join(self.reasoning_parts),
+            content="".join(self.content_parts),
+            seq=seq,
+        )
+
+    def streamed(self) -> Progress:
+        """Return the text clients may hold (committed events) and its seq."""
+        reasoning, content, seq = self.relay.committed_text()
+        return dataclasses.replace(self.progress, reasoning=reasoning, content=content, seq=seq)
+
+    def start_flush(self) -> None:
+        if self.relay.has_unsent and (self.flush_task is None or self.flush_task.done()):
+            self.flush_task = asyncio.create_task(self._flush())
+
+    async def _flush(self) -> None:
+        try:
+            await self.relay.flush()
+        except LeaseLost:
+            self.handle.stop("lease_lost")
+        except Exception as exc:
+            # The outbox keeps the events: the next beat tries them again.
+            if not self.flush_failing:
+                logger.warning("reply %s: appending failed (%s); holding the text until "
+                               "Redis answers", self.job.message_id, type(exc).__name__)  # fmt: skip
+            self.flush_failing = True
+        else:
+            if self.flush_failing:
+                logger.info("reply %s: appending works again", self.job.message_id)
+            self.flush_failing = False
+
+    def maybe_save(self) -> None:
+        """Start a background save when the streamed text changed (1 s) or a heartbeat is due."""
+        if self.finishing or (self.save_task is not None and not self.save_task.done()):
+            return
+        elapsed = time.monotonic() - self.last_saved
+        changed = self.relay.seq != self.saved_seq
+        due = settings.STREAM_PERSIST_SECONDS if changed else settings.STREAM_HEARTBEAT_SECONDS
+        if elapsed < due:
+            return
+        self.last_saved = time.monotonic()
+        self.save_task = asyncio.create_task(self._save(self.streamed()))
+
+    async def _save(self, snapshot: Progress) -> None:
+        try:
+            outcome = await self.db(
+                store.save_progress, self.job.message_id, self.job.lease, snapshot
+            )
+        except Exception as exc:
+            # Try again at the next beat; a stopped heartbeat would get the reply reaped.
+            logger.warning("reply %s: saving progress failed (%s)",
+                           self.job.message_id, type(exc).__name__)  # fmt: skip
+            return
+        self.saved_seq = snapshot.seq
+        if outcome is SaveOutcome.LEASE_LOST:
+            logger.warning("reply %s: lost its lease; stopping", self.job.message_id)
+            self.handle.stop("lease_lost")
+        elif outcome is SaveOutcome.CANCEL_REQUESTED:
+            self.handle.stop("cancel")
+
+
+class Beat:
+    """One steady beat for every reply of a worker process: flush, save, check stops.
+
+    A timer task per reply would wake the loop thousands of times a second at a few
+    hundred streams; one beat wakes it once per coalescing period. Flushes and saves run
+    as tasks of their own, so a slow Redis never delays a heartbeat, nor the reverse.
+    """
+
+    def __init__(self) -> None:
+        self.runs: set[ReplyRun] = set()
+        self._task: asyncio.Task[None] | None = None
+        self._cancel_check: asyncio.Task[None] | None = None
+        self._last_cancel_check = 0.0
+
+    def join(self, run: ReplyRun) -> None:
+        self.runs.add(run)
+        if self._task is None or self._task.done():
+            self._task = asyncio.create_task(self._beat())
+
+    def leave(self, run: ReplyRun) -> None:
+        self.runs.discard(run)
+
+    async def _beat(self) -> None:
+        while self.runs:
+            await asyncio.sleep(settings.STREAM_COALESCE_SECONDS)
+            for run in list(self.runs):
+                run.start_flush()
+                run.maybe_save()
+            self._maybe_check_cancels()
+
+    def _maybe_check_cancels(self) -> None:
+        """Look at the cancel flags every half second: a missed pub/sub message is no loss."""
+        if time.monotonic() - self._last_cancel_check < CANCEL_CHECK_SECONDS:
+            return
+        if self._cancel_check is not None and not self._cancel_check.done():
+            return
+        self._last_cancel_check = time.monotonic()
+        self._cancel_check = asyncio.create_task(self._check_cancels(list(self.runs)))
+
+    async def _check_cancels(self, runs: list[ReplyRun]) -> None:
+        try:
+            flagged = await bus.cancelled([run.job.message_id for run in runs])
+        except Exception as exc:
+            logger.info("cancel flags unreadable (%s); the database carries stops",
+                        type(exc).__name__)  # fmt: skip
+            return
+        for run in runs:
+            if run.job.message_id in flagged:
+                run.handle.stop("cancel")
+
+
+async def consume(run: ReplyRun, client: UpstreamClient) -> None:
+    async for event in client.stream(run.job.request):
+        run.apply(event)
+        if run.error is not None:
+            break
+        if run.relay.backlog_chars > MAX_BACKLOG_CHARS:
+            await wait_for_room(run)
+
+
+async def wait_for_room(run: ReplyRun) -> None:
+    """Stop reading the upstream until Redis takes the backlog (it keeps the text bounded)."""
+    while run.relay.backlog_chars > MAX_BACKLOG_CHARS:
+        run.start_flush()
+        await asyncio.sleep(0.2)
+
+
+async def stream_reply(
+    message_id: uuid.UUID,
+    client: UpstreamClient,
+    db: DbRunner,
+    handles: dict[uuid.UUID, ReplyHandle],
+    beat: Beat,
+    *,
+    request_title: Callable[[uuid.UUID], None],
+) -> None:
+    """Claim a pending reply and stream it to the end; a second delivery does nothing."""
+    job = await db(store.claim, message_id)
+    if job is None:
+        logger.info("reply %s already claimed; skipping duplicate delivery", message_id)
+        return
+    run = ReplyRun(job=job, relay=Relay(job.message_id, job.conversation_id, job.lease), db=db)
+    handle = run.handle
+    handles[message_id] = handle
+    try:
+        run.relay.queue_status(job.claimed)
+        beat.join(run)
+        if job.claimed.cancel_requested:
+            handle.stop_reason = "cancel"
+        else:
+            handle.consume = asyncio.create_task(consume(run, client))
+            try:
+                await handle.consume
+            except asyncio.CancelledError:
+                if handle.stop_reason is None:
+                    raise
+    except Exception:
+        logger.exception("reply %s: unexpected failure", message_id)
+        run.error = UpstreamError(
+            "internal_error", "Something went wrong on our side.", retryable=False
+        )
+    finally:
+        handles.pop(message_id, None)
+    try:
+        await finish_reply(run, request_title)
+    finally:
+        beat.leave(run)
+        handle.stopped.set()
+
+
+def final_status(run: ReplyRun) -> tuple[Message.Status, str, str]:
+    """Return the status, error code and error text a reply ends with."""
+    reason = run.handle.stop_reason
+    if reason == "cancel":
+        return Message.Status.CANCELLED, "", ""
+    if reason == "shutdown":
+        return Message.Status.INTERRUPTED, "worker_shutdown", SHUTDOWN_TEXT
+    if run.error is not None:
+        return Message.Status.FAILED, run.error.code, run.error.message
+    return Message.Status.COMPLETE, "", ""
+
+
+async def finish_reply(run: ReplyRun, request_title: Callable[[uuid.UUID], None]) -> None:
+    """Write the end to the database, then publish it; both retried through outages."""
+    job = run.job
+    if run.handle.stop_reason == "lease_lost" or run.relay.fenced:
+        logger.warning("reply %s: taken over by the reaper; publishing nothing", job.message_id)
+        return
+    run.finishing = True
+    if run.save_task is not None:
+        await asyncio.gather(run.save_task, return_exceptions=True)
+    status, code, text = final_status(run)
+    run.relay.seal()
+    final_seq = run.relay.next_seq()
+    message = await finish_in_database(run, status, code, text, final_seq)
+    if message is None:
+        logger.warning("reply %s was no longer this worker's at the end", job.message_id)
+        return
+    assert run.relay.queue_status(message) == final_seq  # nothing was queued in between
+    run.handle.stopped.set()
+    try:
+        sent = await run.relay.flush_until_sent(give_up_after=PUBLISH_RETRY_SECONDS)
+    except LeaseLost:
+        sent = False
+    if not sent:
+        # The database has the end; a client catching up gets it as a snapshot.
+        logger.error("reply %s: could not publish its end; clients will read it from the "
+                     "database", job.message_id)  # fmt: skip
+    if status == Message.Status.COMPLETE:
+        await ask_for_title(run, request_title)
+    logger.info("reply %s ended %s after %d events", job.message_id, status, final_seq)
+
+
+async def ask_for_title(run: ReplyRun, request_title: Callable[[uuid.UUID], None]) -> None:
+    """Queue a title after a conversation's first reply; a title is not worth failing for."""
+    try:
+        if await run.db(titles.wants_title, run.job.conversation_id):
+            await run.db(request_title, run.job.conversation_id)
+    except Exception:
+        logger.warning("no title queued for %s", run.job.conversation_id, exc_info=True)
+
+
+async def finish_in_database(
+    run: ReplyRun, status: Message.Status, code: str, text: str, final_seq: int
+) -> Message | None:
+    """Store the final state, retrying through database outages; None if the lease is gone."""
+    deadline = time.monotonic() + FINISH_RETRY_SECONDS
+    delay = 0.2
+    while True:
+        try:
+            return await run.db(
+                store.finish, run.job, run.received(final_seq), status,
+                error_code=code, error_message=text,
+            )  # fmt: skip
+        except Exception as exc:
+            if time.monotonic() + delay > deadline:
+                raise
+            logger.warning("reply %s: storing its end failed (%s); retrying in %.1f s",
+                           run.job.message_id, type(exc).__name__, delay)  # fmt: skip
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 5.0)
