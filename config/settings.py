@@ -88,6 +88,9 @@ else:
     # Under ASGI a persistent connection per request thread exhausts PostgreSQL; a bounded
     # pool per process makes excess requests wait instead of failing.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # The pool then tests a connection as it hands it out: one the server dropped
+    # (a restart, pg_terminate_backend) is replaced, not found dead by the query.
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": 1,
         "max_size": int(os.environ.get("PONDER_DB_POOL_SIZE", "20")),
