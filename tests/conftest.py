@@ -9,6 +9,15 @@ import pytest
 from tests.factories import make_user
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the fault tests first, before any stack that lives for the whole session starts.
+
+    Every stack shares the test database; a session stack's reaper, talking to another
+    Redis, would end a fault test's frozen replies without seeing their replay buffers.
+    """
+    items.sort(key=lambda item: 0 if "faults" in item.path.parts else 1)
+
+
 @pytest.fixture
 def alice(db):
     return make_user("alice")

@@ -17,7 +17,8 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page, expect, sync_playwright
 
 from simulator.directives import encode_text
-from tests.factories import PASSWORD, make_user
+from tests.e2e.conftest import log_in
+from tests.factories import make_user
 from tests.faults.harness import record_summary
 from tests.live import Session
 
@@ -33,15 +34,6 @@ ANSWER = " ".join(f"word{i:03d}" for i in range(1, 121))
 SLOW = f"[[sim:rate=30 reasoning={encode_text(REASONING)} answer={encode_text(ANSWER)}]]"
 FAULT = "browser: Redis restarted with its data mid-stream"
 TERMINAL = ("complete", "cancelled", "failed", "interrupted")
-
-
-def log_in(page: Page, username: str) -> None:
-    page.goto("/accounts/login/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_test_id("composer")).to_be_visible()
-    expect(page.get_by_test_id("model-select")).to_have_value(re.compile(r".+"))
 
 
 def stored_reply(api: Session, page: Page, message_id: str) -> dict:

@@ -39,6 +39,13 @@ def is_alive(pid: int) -> bool:
     return state != "Z"
 
 
+def process_name(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()[:120]
+    except OSError:
+        return "?"
+
+
 def test_serve_is_healthy_then_sigint_stops_every_child(tmp_path):
     port = free_port()
     env = {
@@ -75,7 +82,13 @@ def test_serve_is_healthy_then_sigint_stops_every_child(tmp_path):
         children = descendants(supervisor.pid)
         assert len(children) >= 4  # redis, simulator, daphne, worker
         supervisor.send_signal(signal.SIGINT)
-        assert supervisor.wait(timeout=30) == 0
+        try:
+            status = supervisor.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            alive = [(pid, process_name(pid)) for pid in children if is_alive(pid)]
+            tail = (tmp_path / "serve.log").read_text()[-4000:]
+            raise AssertionError(f"still running after SIGINT: {alive}\n{tail}") from None
+        assert status == 0
         time.sleep(0.5)
         assert [pid for pid in children if is_alive(pid)] == []
         output = (tmp_path / "serve.log").read_text()
