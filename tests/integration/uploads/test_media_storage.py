@@ -6,6 +6,7 @@ process is read back by another with a var directory of its own: no shared disk.
 
 from __future__ import annotations
 
+import base64
 import io
 import os
 import subprocess
@@ -204,3 +205,47 @@ def test_rows_stored_on_local_disk_keep_working(alice_client):
     assert (Path(settings.MEDIA_ROOT) / stored.file.name).read_bytes() == png()
     assert uploads.read_upload(stored) == png()
     assert uuid.UUID(body["id"])
+
+
+def test_the_worker_sees_images_the_web_process_stored_without_a_shared_disk(
+    simulator, transactional_db, tmp_path
+):
+    """A whole stack on ``database`` storage: daphne stores, a worker with its own var
+    directory (no ``uploads`` of daphne's in sight) sends the image upstream."""
+    from tests.factories import make_user
+    from tests.integration.scripted import sim_requests
+
+    queue = f"ponder-test-media-{uuid.uuid4().hex[:8]}"
+    env = live.child_env(
+        simulator, "openai", PONDER_CELERY_QUEUE=queue, PONDER_MEDIA_STORAGE="database"
+    )
+    worker = live.start_worker({**env, "PONDER_VAR_DIR": str(tmp_path / "worker-var")})
+    try:
+        web, base_url = live.start_daphne(env)
+        try:
+            make_user("alice")
+            session = live.Session(base_url, "alice")
+            data = png((4, 5, 6))
+            uploaded = session.http.post("/api/uploads/", files={"file": ("a.png", data)})
+            assert uploaded.status_code == 201, uploaded.text
+            name = Upload.objects.get(id=uploaded.json()["id"]).file.name
+            assert bytes(StoredFile.objects.get(name=name).content) == data
+            assert not (Path(settings.MEDIA_ROOT) / name).exists()
+            assert session.get(uploaded.json()["url"]).content == data
+            conversation_id = session.new_conversation()
+            prompt = f"What colour? {queue} [[sim:answer_tokens=3]]"
+            with session.websocket(conversation_id) as ws:
+                sent = session.send(
+                    conversation_id, prompt, model="qvq-max", attachments=[uploaded.json()["id"]]
+                )
+                events = live.collect_events(ws, sent["assistant_message"]["id"])
+            session.close()
+        finally:
+            web.stop()
+    finally:
+        worker.stop()
+    assert events[-1]["status"] == "complete", events[-1]
+    request = [r for r in sim_requests(simulator) if queue in str(r["body"])][-1]
+    image = request["body"]["messages"][0]["content"][0]["image_url"]["url"]
+    assert image == "data:image/png;base64," + base64.b64encode(data).decode()
+    assert not (tmp_path / "worker-var" / "uploads").exists()
