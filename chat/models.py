@@ -211,3 +211,15 @@ class Upload(models.Model):
 
     def __str__(self) -> str:
         return f"{self.content_type} upload {self.id}"
+
+
+class StoredFile(models.Model):
+    """The bytes of a file kept in the database (``PONDER_MEDIA_STORAGE=database``)."""
+
+    name = models.CharField(max_length=255, unique=True)
+    content = models.BinaryField()
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    def __str__(self) -> str:
+        return f"stored file {self.name} ({self.size} bytes)"

@@ -7,6 +7,8 @@ import os
 import secrets
 import tempfile
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -64,3 +66,43 @@ def celery_broker_url(redis_url: str) -> str:
     if redis_url.startswith("unix://"):
         return "redis+socket://" + redis_url.removeprefix("unix://")
     return redis_url
+
+
+def media_storage(value: str, media_root: Path) -> dict[str, Any]:
+    """Return the ``STORAGES["default"]`` entry for ``PONDER_MEDIA_STORAGE``; raise on a bad one.
+
+    ``local`` keeps uploads under ``media_root``; ``database`` keeps them in the database
+    (web and worker processes then share no disk); ``s3://bucket/prefix`` keeps them in any
+    S3-compatible store, reached with the standard ``AWS_*`` variables. Uploads are always
+    streamed through Ponder's views, so S3 objects stay private and unsigned URLs are never
+    handed out.
+    """
+    value = value.strip()
+    if value == "local":
+        return {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(media_root)},
+        }
+    if value == "database":
+        return {"BACKEND": "chat.uploads.storage.DatabaseStorage"}
+    parsed = urlsplit(value)
+    if parsed.scheme == "s3" and parsed.netloc and not (parsed.query or parsed.fragment):
+        options: dict[str, Any] = {
+            "bucket_name": parsed.netloc,
+            "location": parsed.path.strip("/"),
+            "default_acl": "private",
+            "querystring_auth": False,
+            "file_overwrite": False,
+        }
+        for option, variable in (
+            ("endpoint_url", "AWS_S3_ENDPOINT_URL"),
+            ("access_key", "AWS_ACCESS_KEY_ID"),
+            ("secret_key", "AWS_SECRET_ACCESS_KEY"),
+            ("region_name", "AWS_S3_REGION_NAME"),
+        ):
+            if os.environ.get(variable):
+                options[option] = os.environ[variable]
+        return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+    raise ImproperlyConfigured(
+        f"PONDER_MEDIA_STORAGE must be 'local', 'database' or 's3://bucket/prefix' (got {value!r})"
+    )

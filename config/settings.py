@@ -7,7 +7,14 @@ from pathlib import Path
 
 import environ
 
-from .env import bundled_redis_socket, celery_broker_url, envbool, envlist, load_secret_key
+from .env import (
+    bundled_redis_socket,
+    celery_broker_url,
+    envbool,
+    envlist,
+    load_secret_key,
+    media_storage,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PONDER_VAR_DIR", BASE_DIR / "var"))
@@ -164,13 +171,15 @@ PONDER_SIMULATOR = envbool("PONDER_SIMULATOR", "0")
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_ROOT = VAR_DIR / "uploads"
+# Where uploads live: `local` (MEDIA_ROOT), `database`, or `s3://bucket/prefix`.
+PONDER_MEDIA_STORAGE = os.environ.get("PONDER_MEDIA_STORAGE", "local")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": media_storage(PONDER_MEDIA_STORAGE, MEDIA_ROOT),
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
-MEDIA_ROOT = VAR_DIR / "uploads"
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -23,10 +23,12 @@ from django.conf import settings
 from django.utils import timezone
 
 from chat.models import Message
+from chat.uploads.images import AttachmentUnavailable
 from chat.upstream import UpstreamClient
 from chat.upstream.errors import UpstreamError
 
 from . import bus, store, titles
+from .events import status_event
 from .relay import LeaseLost, Relay
 from .store import DbRunner, Progress, ReplyJob, SaveOutcome
 
@@ -238,8 +240,16 @@ async def stream_reply(
     *,
     request_title: Callable[[uuid.UUID], None],
 ) -> None:
-    """Claim a pending reply and stream it to the end; a second delivery does nothing."""
-    job = await db(store.claim, message_id)
+    """Claim a pending reply and stream it to the end; a second delivery does nothing.
+
+    A reply whose attached images cannot be read ends ``failed`` without being claimed.
+    """
+    try:
+        job = await db(store.claim, message_id)
+    except AttachmentUnavailable as exc:
+        logger.warning("reply %s: %s; failing it unclaimed", message_id, exc)
+        await fail_unclaimed(message_id, db)
+        return
     if job is None:
         logger.info("reply %s already claimed; skipping duplicate delivery", message_id)
         return
@@ -270,6 +280,31 @@ async def stream_reply(
     finally:
         beat.leave(run)
         handle.stopped.set()
+
+
+async def fail_unclaimed(message_id: uuid.UUID, db: DbRunner) -> None:
+    """End a pending reply ``failed`` (attachment unavailable) and announce it, best effort.
+
+    Like a stop before the claim: the final status event is seq 1, appended as ``ENDED``
+    (no worker holds the buffer); a client that misses it reads the database's snapshot.
+    """
+    message = await db(
+        store.fail_unclaimed,
+        message_id,
+        store.ATTACHMENT_UNAVAILABLE,
+        store.ATTACHMENT_UNAVAILABLE_TEXT,
+    )
+    if message is None:
+        logger.info("reply %s was no longer pending; leaving it be", message_id)
+        return
+    event = status_event(message, seq=1)
+    try:
+        await bus.append(event, bus.ENDED, may_start=True)
+    except Exception as exc:
+        logger.warning("reply %s: could not publish its end (%s); clients will read it from "
+                       "the database", message_id, type(exc).__name__)  # fmt: skip
+        return
+    await bus.send_live(message.conversation_id, event)
 
 
 def final_status(run: ReplyRun) -> tuple[Message.Status, str, str]:

@@ -68,9 +68,26 @@ class DbRunner(Protocol):
     ) -> Awaitable[_R]: ...
 
 
+ATTACHMENT_UNAVAILABLE = "attachment_unavailable"
+ATTACHMENT_UNAVAILABLE_TEXT = "An attached image could not be read; send it again."
+
+
 @db_job
 def claim(message_id: uuid.UUID) -> ReplyJob | None:
-    """Move a pending reply to streaming under a new lease; None if already taken."""
+    """Move a pending reply to streaming under a new lease; None if already taken.
+
+    The request, attached images included, is built *before* the claim: an image the
+    storage cannot give back raises ``AttachmentUnavailable`` while the reply is still
+    pending, for ``fail_unclaimed`` to end it.
+    """
+    pending = (
+        Message.objects.select_related("reply_to")
+        .filter(id=message_id, status=Message.Status.PENDING)
+        .first()
+    )
+    if pending is None:
+        return None
+    request = build_request(pending)
     now = timezone.now()
     lease = uuid.uuid4().hex
     claimed = Message.objects.filter(id=message_id, status=Message.Status.PENDING).update(
@@ -82,15 +99,34 @@ def claim(message_id: uuid.UUID) -> ReplyJob | None:
     return ReplyJob(
         message_id=message.id,
         conversation_id=message.conversation_id,
-        request=build_request(message),
+        request=request,
         created_at=message.created_at,
         claimed=message,
         lease=lease,
     )
 
 
+@db_job
+def fail_unclaimed(message_id: uuid.UUID, error_code: str, error_message: str) -> Message | None:
+    """End a reply that was never claimed ``failed``; its final status event is seq 1.
+
+    None when it is no longer pending (another delivery claimed or ended it, or a stop).
+    """
+    failed = Message.objects.filter(id=message_id, status=Message.Status.PENDING).update(
+        status=Message.Status.FAILED,
+        completed_at=timezone.now(),
+        stream_seq=1,
+        error_code=error_code,
+        error_message=error_message,
+    )
+    return Message.objects.get(id=message_id) if failed else None
+
+
 def build_request(reply: Message, *, images: bool = True) -> ChatRequest:
     """Return the upstream request: earlier turns (the versions on screen), then the question.
+
+    With ``images``, every attached image is read from the storage (``AttachmentUnavailable``
+    when one cannot be).
 
     Earlier answers are sent as ``content`` only; reasoning goes back upstream only for a
     model whose catalog entry says it needs it echoed.

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import uuid
 
+from django.core.files.base import File
 from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse
 from PIL import Image, UnidentifiedImageError
@@ -13,6 +15,8 @@ from PIL import Image, UnidentifiedImageError
 from accounts.models import User
 from chat.errors import BadRequest, NotFound, PayloadTooLarge
 from chat.models import Upload
+
+logger = logging.getLogger(__name__)
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 36_000_000  # beyond this, a "small" file is a decompression bomb
@@ -110,9 +114,43 @@ def uploads_to_attach(user: User, upload_ids: list[uuid.UUID]) -> list[Upload]:
     return [found[upload_id] for upload_id in upload_ids]
 
 
+class AttachmentUnavailable(Exception):
+    """An upload's stored bytes are missing, unreadable or not the bytes that were uploaded."""
+
+
+def open_upload(upload: Upload) -> File[bytes]:
+    """Open an upload's bytes through the configured storage (never a filesystem path)."""
+    if not upload.file.name:
+        raise FileNotFoundError(f"upload {upload.id} has no stored file")
+    return upload.file.storage.open(upload.file.name, "rb")
+
+
+def read_upload(upload: Upload) -> bytes:
+    """Return an upload's bytes, checked against the digest taken when it was stored.
+
+    Raise AttachmentUnavailable when the storage cannot give them back (a missing object,
+    an unreachable store) or gives back something else.
+    """
+    try:
+        with open_upload(upload) as handle:
+            data = handle.read()
+    except Exception as exc:
+        raise AttachmentUnavailable(
+            f"upload {upload.id} ({upload.file.name}) unreadable: {type(exc).__name__}: {exc}"
+        ) from exc
+    if not isinstance(data, bytes) or hashlib.sha256(data).hexdigest() != upload.sha256:
+        raise AttachmentUnavailable(f"upload {upload.id} ({upload.file.name}) is corrupt")
+    return data
+
+
 def upload_response(upload: Upload) -> FileResponse:
     """Serve an upload inline; the sandbox CSP keeps a crafted file from running anything."""
-    response = FileResponse(upload.file.open("rb"), content_type=upload.content_type)
+    try:
+        handle = open_upload(upload)
+    except Exception:
+        logger.warning("upload %s: stored file unreadable", upload.id, exc_info=True)
+        raise NotFound("upload") from None
+    response = FileResponse(handle, content_type=upload.content_type)
     response["Content-Disposition"] = "inline"
     response["Cache-Control"] = "private, max-age=3600"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
@@ -120,9 +158,11 @@ def upload_response(upload: Upload) -> FileResponse:
 
 
 def data_url(upload: Upload) -> str:
-    """Return the image as a base64 data URL: uploads are not reachable from Model Studio."""
-    with upload.file.open("rb") as handle:
-        encoded = base64.b64encode(handle.read()).decode("ascii")
+    """Return the image as a base64 data URL: uploads are not reachable from Model Studio.
+
+    Raise AttachmentUnavailable when the stored image cannot be read back intact.
+    """
+    encoded = base64.b64encode(read_upload(upload)).decode("ascii")
     return f"data:{upload.content_type};base64,{encoded}"
 
 
