@@ -253,7 +253,8 @@ def healthcheck_command(
 
 def test_compose_healthchecks_pass_against_these_processes(topology, db_vendor):
     compose = yaml.safe_load(COMPOSE_FILE.read_text())
-    variables = {"REDIS_PASSWORD": REDIS_PASSWORD}
+    # The postgres service's own variables do not matter to pg_isready; they must interpolate.
+    variables = {"REDIS_PASSWORD": REDIS_PASSWORD, "POSTGRES_PASSWORD": "unused-by-the-check"}
     pg: tuple[str, int] | None = None
     if db_vendor == "postgresql":
         conf = connection.settings_dict
