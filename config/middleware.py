@@ -4,6 +4,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
+from chat import health
+
 CONTENT_SECURITY_POLICY = "; ".join(
     [
         "default-src 'self'",
@@ -31,3 +33,22 @@ class ContentSecurityPolicyMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         return response
+
+
+class HealthCheckMiddleware:
+    """Answer ``GET /healthz`` whatever the Host header says.
+
+    Orchestrators probe a container by its own address (``127.0.0.1:8000`` in compose, the
+    pod IP in Kubernetes), which no ``DJANGO_ALLOWED_HOSTS`` can list in advance; Django
+    would answer 400 (DisallowedHost). Placed right after SecurityMiddleware (whose HTTPS
+    redirect exempts ``healthz``) and before CommonMiddleware, the first to read the
+    Host, so the probe never depends on it. Only this exact path skips the check.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info == "/healthz" and request.method in ("GET", "HEAD"):
+            return health.healthz(request)
+        return self.get_response(request)

@@ -110,7 +110,7 @@ def test_secret_key_is_generated_once_with_mode_0600(tmp_path, monkeypatch):
 def test_compose_file_defines_the_production_services():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert set(services) == {"postgres", "redis", "migrate", "web", "worker"}
+    assert set(services) == {"postgres", "redis", "migrate", "web", "worker", "proxy"}
     assert "/healthz" in " ".join(services["web"]["healthcheck"]["test"])
     assert services["migrate"]["command"][-2:] == ["migrate", "--noinput"]
     assert services["web"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
