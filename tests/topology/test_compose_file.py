@@ -25,8 +25,6 @@ SECRETS = (
     "DJANGO_ALLOWED_HOSTS",
     "DASHSCOPE_API_KEY",
 )
-# Set by compose, read by code being built on another branch (remove once merged there).
-PENDING = {"PONDER_MEDIA_STORAGE": "wt-media: uploads in the database, no shared volume"}
 
 
 def default_of(value: str) -> str | None:
@@ -41,8 +39,7 @@ def test_app_services_set_only_variables_the_code_reads():
     read = env_vars_read_by_code()
     for name in APP_SERVICES:
         unread = set(SERVICES[name]["environment"]) - read
-        still_pending = {var for var in unread if var in PENDING}
-        assert unread - still_pending == set(), f"{name} sets variables no code reads"
+        assert unread == set(), f"{name} sets variables no code reads"
 
 
 def test_app_services_share_one_environment():
