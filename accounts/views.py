@@ -2,12 +2,12 @@ from typing import Any
 
 from django.contrib.auth import login
 from django.contrib.auth.views import LoginView
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
+from . import setup
 from .forms import FirstAdminForm
 from .models import User
 
@@ -26,16 +26,27 @@ class PonderLoginView(LoginView):
 
 @require_http_methods(["GET", "POST"])
 def setup_view(request: HttpRequest) -> HttpResponse:
-    """Offer to create the first admin account while no account exists; 404-like after."""
+    """Create the first admin while no account exists (with the set-up token in production)."""
     if User.objects.exists():
         return redirect("login")
-    form = FirstAdminForm(request.POST or None)
+    required = setup.token_required()
+    setup.issue_token_if_needed()
+    form = FirstAdminForm(
+        request.POST or None,
+        token_required=required,
+        initial={"token": request.GET.get("token", "")},
+    )
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            # Re-check inside the transaction: two newcomers racing get one admin.
-            if User.objects.select_for_update().exists():
+        try:
+            user = setup.create_first_admin(form, form.cleaned_data.get("token", ""))
+        except setup.WrongToken:
+            form.add_error("token", "This is not the set-up token. Check the server log.")
+        else:
+            if user is None:  # someone else finished first
                 return redirect("login")
-            user = form.save()
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        return redirect("home")
-    return render(request, "accounts/setup.html", {"form": form})
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect("home")
+    status = 400 if form.is_bound else 200
+    return render(
+        request, "accounts/setup.html", {"form": form, "token_required": required}, status=status
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -15,6 +16,7 @@ from .env import (
     load_secret_key,
     media_storage,
 )
+from .proxies import parse_networks
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("PONDER_VAR_DIR", BASE_DIR / "var"))
@@ -23,9 +25,15 @@ SECRET_KEY = load_secret_key(VAR_DIR)
 DEBUG = envbool("DJANGO_DEBUG", "0")
 HTTPS = envbool("DJANGO_HTTPS", "0")
 ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
+# Behind TLS only https:// origins may post; plain http (127.0.0.1 in development) both.
 CSRF_TRUSTED_ORIGINS = [
-    f"{scheme}://{host}" for host in ALLOWED_HOSTS if host != "*" for scheme in ("http", "https")
+    f"{scheme}://{host}"
+    for host in ALLOWED_HOSTS
+    if host != "*"
+    for scheme in (("https",) if HTTPS else ("http", "https"))
 ]
+# Peers whose X-Forwarded-Proto / X-Forwarded-For are believed (config.proxies).
+TRUSTED_PROXIES = parse_networks(envlist("PONDER_TRUSTED_PROXIES", "127.0.0.1,::1"))
 
 INSTALLED_APPS = [
     "daphne",
@@ -37,11 +45,14 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
+    "axes",
     "accounts",
     "chat",
 ]
 
 MIDDLEWARE = [
+    # First: everything after it (SSL redirect, is_secure, axes) sees only trusted values.
+    "config.proxies.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.HealthCheckMiddleware",  # /healthz for any Host (probes use IPs)
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -52,6 +63,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.ContentSecurityPolicyMiddleware",
+    # Turns a lockout into the 429 page. Below it only sync middleware, so axes runs in
+    # its sync mode (its async path mixes up the lockout callable's arguments in 8.3).
+    "axes.middleware.AxesMiddleware",
     "chat.http.PonderErrorMiddleware",
 ]
 
@@ -110,11 +124,31 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# django-axes first: it refuses locked-out clients before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+
+# --- Login throttling (django-axes) -----------------------------------------------------
+# Counted per username (any address: a slow distributed guess at one account) and per
+# client address (any username: password spraying). Staff often share one office NAT
+# address, so that count is allowed more failures (accounts.throttling).
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = 5  # per username
+LOGIN_IP_FAILURE_LIMIT = 20  # per client address
+AXES_HANDLER = "accounts.throttling.PonderAxesHandler"
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
+# The address config.proxies.TrustedProxyMiddleware settled on, never a raw header.
+AXES_CLIENT_IP_CALLABLE = "config.proxies.client_ip"
+AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 
 # --- Redis: broker, channel layer, replay buffer, cancel flags --------------------------
 REDIS_URL = os.environ.get("REDIS_URL") or f"unix://{bundled_redis_socket(VAR_DIR)}"

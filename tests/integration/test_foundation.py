@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 import subprocess
 import sys
@@ -66,11 +67,14 @@ def test_admin_needs_staff(client, alice):
     assert "/admin/login/" in response["Location"]
 
 
-def test_empty_database_offers_first_admin_setup(client, db):
+def test_empty_database_offers_first_admin_setup(client, db, caplog):
     assert client.get("/accounts/login/")["Location"] == "/accounts/setup/"
+    assert client.get("/accounts/setup/").status_code == 200
+    token = re.search(r"/accounts/setup/\?token=(\S+)", caplog.text).group(1)
     response = client.post(
         "/accounts/setup/",
         {
+            "token": token,
             "username": "root",
             "email": "",
             "password1": "a-fine-passphrase-77",
