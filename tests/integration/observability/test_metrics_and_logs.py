@@ -12,6 +12,7 @@ import pytest
 from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
+from chat import metrics
 from tests.factories import make_user
 from tests.integration.scripted import scripted
 from tests.live import (
@@ -177,3 +178,18 @@ def test_web_metrics_need_the_token(settings, db):
     assert response.status_code == 200
     assert "ponder_http_requests_total" in response.content.decode()
     assert client.post("/metrics", HTTP_AUTHORIZATION="Bearer s3cret").status_code in (403, 405)
+
+
+def test_the_worker_port_serves_the_worker_registry_to_bearers_only():
+    port = free_port()
+    server = metrics.serve_worker_metrics(port, "tok", addr="127.0.0.1")
+    try:
+        url = f"http://127.0.0.1:{port}/metrics"
+        assert scrape(url, token=None).status_code == 401
+        assert scrape(url, token="nope").status_code == 401
+        ok = scrape(url, token="tok")
+        assert ok.status_code == 200 and "ponder_active_streams" in ok.text
+        assert "ponder_websocket_connections" not in ok.text
+    finally:
+        server.shutdown()
+        server.server_close()
