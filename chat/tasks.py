@@ -6,18 +6,41 @@ needs from them (requeue a reply, ask for a title) as callbacks, so imports run 
 
 from __future__ import annotations
 
+import logging
 import uuid
+from typing import Any
 
 from celery import shared_task
 from celery.signals import worker_ready, worker_shutting_down
+from django.conf import settings
 
+from chat import metrics
+from chat.logcontext import clean_request_id
 from chat.streaming.runtime import Hooks, WorkerRuntime
 
+logger = logging.getLogger(__name__)
 
-@shared_task(acks_late=True, ignore_result=True)
-def generate_reply(message_id: str) -> None:
-    """Stream the reply ``message_id``. Idempotent: a second delivery finds nothing to claim."""
-    runtime().generate(uuid.UUID(message_id))
+
+# The message header carrying the send's request id. A header, not an argument: workers of
+# the previous release ignore it, and messages queued before this one simply lack it.
+REQUEST_ID_HEADER = "ponder_request_id"
+
+
+@shared_task(bind=True, acks_late=True, ignore_result=True)
+def generate_reply(self: Any, message_id: str) -> None:
+    """Stream the reply ``message_id``. Idempotent: a second delivery finds nothing to claim.
+
+    The reply logs with the send's request id (the ``ponder_request_id`` header); messages
+    without one (older ones, the reaper's requeues) get a fresh id.
+    """
+    request_id = clean_request_id(getattr(self.request, REQUEST_ID_HEADER, None))
+    runtime().generate(uuid.UUID(message_id), request_id)
+
+
+def queue_reply(message_id: uuid.UUID, request_id: str | None) -> None:
+    """Queue ``generate_reply``, carrying the request id when there is one."""
+    headers = {REQUEST_ID_HEADER: request_id} if request_id else None
+    generate_reply.apply_async((str(message_id),), headers=headers)
 
 
 @shared_task(acks_late=True, ignore_result=True)
@@ -45,6 +68,11 @@ def runtime() -> WorkerRuntime:
 def start_runtime(**_kwargs: object) -> None:
     """Start the loop (and with it the reaper) as soon as the worker is up."""
     runtime()
+    if settings.WORKER_METRICS_PORT is not None:
+        try:
+            metrics.serve_worker_metrics(settings.WORKER_METRICS_PORT, settings.METRICS_TOKEN)
+        except OSError:
+            logger.exception("worker metrics: cannot listen on %d", settings.WORKER_METRICS_PORT)
 
 
 @worker_shutting_down.connect

@@ -1,10 +1,14 @@
 """Response headers Django does not set on its own."""
 
+import logging
+import time
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from chat import health
+from chat import health, metrics
+from chat.logcontext import clean_request_id, new_request_id, request_id
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -52,3 +56,43 @@ class HealthCheckMiddleware:
         if request.path_info == "/healthz" and request.method in ("GET", "HEAD"):
             return health.healthz(request)
         return self.get_response(request)
+
+
+access_log = logging.getLogger("ponder.access")
+
+_METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+
+class RequestIdMiddleware:
+    """Give each request an id for its log lines (and its reply's), returned as X-Request-ID.
+
+    A sane id from the proxy in front (at most 64 of ``[A-Za-z0-9._-]``) is kept, so the
+    proxy's access log and ours line up; anything else is replaced by a fresh one.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        rid = clean_request_id(request.headers.get("X-Request-ID")) or new_request_id()
+        token = request_id.set(rid)
+        started = time.monotonic()
+        try:
+            response = self.get_response(request)
+            if settings.LOG_FORMAT == "json":  # in place of daphne's plain-text access log
+                access_log.info(
+                    "%s %s %d %.1f ms", request.method, route_of(request),
+                    response.status_code, (time.monotonic() - started) * 1000,
+                )  # fmt: skip
+        finally:
+            request_id.reset(token)
+        response.headers["X-Request-ID"] = rid
+        method = request.method if request.method in _METHODS else "other"
+        metrics.HTTP_REQUESTS.labels(method, f"{response.status_code // 100}xx").inc()
+        return response
+
+
+def route_of(request: HttpRequest) -> str:
+    """Return the URL pattern that matched, not the path: paths can hold share tokens."""
+    match = request.resolver_match
+    return f"/{match.route}" if match is not None and match.route else "(unrouted)"

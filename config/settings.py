@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: everything after it (SSL redirect, is_secure, axes) sees only trusted values.
     "config.proxies.TrustedProxyMiddleware",
+    "config.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.HealthCheckMiddleware",  # /healthz for any Host (probes use IPs)
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -239,14 +240,34 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
 SECURE_HSTS_PRELOAD = HTTPS
 if HTTPS:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-# Health checks from the orchestrator come over plain http inside the network.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+# Health checks and scrapes come over plain http inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]
 
+# `text` for people, `json` (one object per line, with the request id) for log pipelines.
+LOG_FORMAT = os.environ.get("PONDER_LOG_FORMAT", "text")
+if LOG_FORMAT not in ("text", "json"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("PONDER_LOG_FORMAT must be 'text' or 'json'")
+if LOG_FORMAT == "json":
+    import logging
+
+    logging.captureWarnings(True)  # Python warnings become JSON records, not stderr text
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {"()": "chat.logcontext.JsonFormatter"},
+    },
+    "filters": {"request_id": {"()": "chat.logcontext.RequestIdFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {
         "httpx": {"level": "WARNING"},
@@ -254,6 +275,11 @@ LOGGING = {
         "daphne": {"level": "WARNING"},
     },
 }
+
+# --- Metrics: GET /metrics (web) and each worker's own port; both need the bearer token --------
+METRICS_TOKEN = os.environ.get("PONDER_METRICS_TOKEN", "")
+_worker_metrics_port = os.environ.get("PONDER_WORKER_METRICS_PORT", "")
+WORKER_METRICS_PORT = int(_worker_metrics_port) if _worker_metrics_port.strip() else None
 
 # --- Streaming tunables (seconds) ----------------------------------------------------------
 UPSTREAM_READ_TIMEOUT = float(os.environ.get("PONDER_UPSTREAM_READ_TIMEOUT", "300"))

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 
 LISTEN_BACKLOG = 1024
 
 
-def worker_argv(concurrency: str | None = None, name: str | None = None) -> list[str]:
-    """Return the Celery worker command: a thread pool whose threads wait on one asyncio loop."""
+def json_logs(env: Mapping[str, str] | None) -> bool:
+    return (os.environ if env is None else env).get("PONDER_LOG_FORMAT") == "json"
+
+
+def worker_argv(
+    concurrency: str | None = None, name: str | None = None, env: Mapping[str, str] | None = None
+) -> list[str]:
+    """Return the Celery worker command: a thread pool whose threads wait on one asyncio loop.
+
+    ``env`` is the environment it will run in (this process's by default).
+    """
     concurrency = concurrency or os.environ.get("PONDER_WORKER_CONCURRENCY", "400")
     argv = [
         sys.executable, "-m", "celery", "-A", "config", "worker",
@@ -18,14 +28,22 @@ def worker_argv(concurrency: str | None = None, name: str | None = None) -> list
     ]  # fmt: skip
     if name:
         argv += ["-n", name]
+    if json_logs(env):
+        argv.insert(argv.index("worker"), "--quiet")  # no banner: only JSON log records
     return argv
 
 
-def daphne_argv(port: str, host: str = "127.0.0.1") -> list[str]:
+def daphne_argv(
+    port: str, host: str = "127.0.0.1", env: Mapping[str, str] | None = None
+) -> list[str]:
     """Return the daphne command, with a listen backlog that survives bursts of new sockets.
 
     ``-b/-p`` leave Twisted's backlog at 50: hundreds of users connecting at once then
     lose requests (measured with the load benchmark).
     """
     endpoint = f"tcp:port={port}:interface={host}:backlog={LISTEN_BACKLOG}"
-    return [sys.executable, "-m", "daphne", "-e", endpoint, "config.asgi:application"]
+    argv = [sys.executable, "-m", "daphne", "-e", endpoint, "config.asgi:application"]
+    if json_logs(env):
+        # Daphne's access log is plain text on stdout; Ponder logs each request in JSON.
+        argv[3:3] = ["-v", "0"]
+    return argv

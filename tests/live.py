@@ -72,7 +72,7 @@ class LiveProcess(LoggedProcess):
 
 
 def start_worker(env: dict[str, str], name: str = "worker", concurrency: int = 50) -> LiveProcess:
-    argv = worker_argv(str(concurrency), name=f"{name}-{os.getpid()}@%h")
+    argv = worker_argv(str(concurrency), name=f"{name}-{os.getpid()}@%h", env=env)
     worker = LiveProcess(name, argv, env)
     worker.wait_for("ready.")
     return worker
@@ -80,7 +80,7 @@ def start_worker(env: dict[str, str], name: str = "worker", concurrency: int = 5
 
 def start_daphne(env: dict[str, str], name: str = "daphne") -> tuple[LiveProcess, str]:
     port = free_port()
-    web = LiveProcess(name, daphne_argv(str(port)), env)
+    web = LiveProcess(name, daphne_argv(str(port), env=env), env)
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while True:

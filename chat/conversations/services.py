@@ -13,11 +13,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
+from chat import metrics
 from chat.errors import BadRequest, Conflict, NotFound
+from chat.logcontext import request_id
 from chat.models import Conversation, Message, Upload
 from chat.streaming import bus
 from chat.streaming.events import status_event
-from chat.tasks import generate_reply
+from chat.tasks import queue_reply
 from chat.uploads.images import uploads_to_attach
 from chat.upstream.catalog import InvalidRequest, ModelInfo, get_model, resolve_thinking
 
@@ -215,13 +217,17 @@ def dispatch_reply(message_id: uuid.UUID) -> None:
     answers 202; workers queue it again within a reaper round of the broker's return.
     """
     try:
-        generate_reply.delay(str(message_id))
+        queue_reply(message_id, request_id.get())
     except Exception as exc:
         logger.warning("queueing reply %s failed (%s); the reaper will queue it",
                        message_id, type(exc).__name__)  # fmt: skip
         Message.objects.filter(id=message_id, status=Message.Status.PENDING).update(
             needs_dispatch=True
         )
+        metrics.REPLIES_QUEUED.labels("deferred").inc()
+    else:
+        logger.info("reply %s queued", message_id)
+        metrics.REPLIES_QUEUED.labels("queued").inc()
 
 
 def regenerate_message(user: User, message_id: uuid.UUID) -> Message:

@@ -20,6 +20,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
+from chat import metrics
 from chat.models import Conversation, Message
 
 from . import bus
@@ -58,9 +59,14 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         self.sending = asyncio.Lock()  # the refill task and the handlers share last_seq
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
+        metrics.WEBSOCKETS.inc()
+        self.counted = True
         self.refill_task = asyncio.create_task(self._refill_quiet_messages())
 
     async def disconnect(self, code: int) -> None:
+        if getattr(self, "counted", False):
+            self.counted = False
+            metrics.WEBSOCKETS.dec()
         if hasattr(self, "refill_task"):
             self.refill_task.cancel()
         if hasattr(self, "group"):

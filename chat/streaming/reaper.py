@@ -21,6 +21,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
+from chat import metrics
 from chat.models import Message
 
 from . import bus
@@ -114,6 +115,7 @@ async def end_stale_reply(db: DbRunner, message_id: uuid.UUID) -> bool:
     event = status_event(message, message.stream_seq)
     await bus.append(event, bus.ENDED, may_start=True)
     await bus.send_live(message.conversation_id, event)
+    metrics.REAPER_ACTIONS.labels("interrupted").inc()
     logger.warning("reply %s interrupted: heartbeat went stale", message_id)
     return True
 
@@ -137,6 +139,7 @@ async def requeue_undispatched(db: DbRunner, requeue_reply: Callable[[uuid.UUID]
     failed, waiting = await db(undispatched_replies)
     for message_id in failed:
         await db(requeue_reply, message_id)
+        metrics.REAPER_ACTIONS.labels("requeued").inc()
         await db(mark_dispatched, message_id)
     client = bus.async_redis()
     for message_id in waiting:
@@ -147,6 +150,7 @@ async def requeue_undispatched(db: DbRunner, requeue_reply: Callable[[uuid.UUID]
             except Exception:
                 await client.delete(marker)
                 raise
+            metrics.REAPER_ACTIONS.labels("requeued").inc()
 
 
 async def reap_once(db: DbRunner, requeue_reply: Callable[[uuid.UUID], None]) -> int:

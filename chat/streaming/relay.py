@@ -18,6 +18,7 @@ import uuid
 from collections import deque
 from typing import Any
 
+from chat import metrics
 from chat.models import Message
 
 from . import bus
@@ -53,8 +54,14 @@ class Relay:
         self._content: list[str] = []
         self._outbox: deque[Event] = deque()
         self._lock = asyncio.Lock()
+        # When the oldest text still in pending / in the outbox arrived (for the latency
+        # metric: one clock read per flush, not per piece).
+        self._pending_since: float | None = None
+        self._outbox_since: float | None = None
 
     def add(self, reasoning: str = "", content: str = "") -> None:
+        if self._pending_since is None and (reasoning or content):
+            self._pending_since = time.monotonic()
         if reasoning:
             self._reasoning.append(reasoning)
         if content:
@@ -77,6 +84,10 @@ class Relay:
         reasoning, content = "".join(self._reasoning), "".join(self._content)
         self._reasoning.clear()
         self._content.clear()
+        if self._pending_since is not None:
+            if self._outbox_since is None:
+                self._outbox_since = self._pending_since
+            self._pending_since = None
         while reasoning or content:
             room = MAX_EVENT_CHARS
             reasoning_part, reasoning = reasoning[:room], reasoning[room:]
@@ -107,6 +118,9 @@ class Relay:
             if queued_before:  # the text that waited behind a status or the switch
                 self.seal()
                 await self._drain()
+            if self._outbox_since is not None:
+                metrics.ADDED_LATENCY.observe(time.monotonic() - self._outbox_since)
+                self._outbox_since = None
 
     async def _drain(self) -> None:
         while self._outbox:
@@ -116,6 +130,7 @@ class Relay:
             self._commit(event)
             self.backlog_chars -= text_length(queued)
             await bus.send_live(self.conversation_id, event)
+            metrics.EVENTS_RELAYED.labels(event["type"]).inc()
 
     async def _append(self, event: Event) -> Event:
         """Append ``event``, or the snapshot standing for it when the buffer lost events."""

@@ -11,6 +11,7 @@ it: a client that missed the publication gets the database's snapshot instead.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import dataclasses
 import logging
 import time
@@ -22,6 +23,8 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
+from chat import metrics
+from chat.logcontext import new_request_id, request_id
 from chat.models import Message
 from chat.uploads.images import AttachmentUnavailable
 from chat.upstream import UpstreamClient
@@ -76,12 +79,15 @@ class ReplyRun:
     flush_task: asyncio.Task[None] | None = None
     finishing: bool = False  # the end is being written: progress saves are over
     flush_failing: bool = False  # log an outage once, not at every beat
+    # The reply's context (its request id): the beat starts flushes and saves in it.
+    context: contextvars.Context = field(default_factory=contextvars.copy_context)
 
     def apply(self, event: Any) -> None:
         """Take one upstream event into the received text and the relay."""
         now = timezone.now()
         if event.request_id and not self.progress.request_id:
             self.progress.request_id = event.request_id
+            logger.info("reply %s upstream request %s", self.job.message_id, event.request_id)
         if event.kind == "reasoning":
             self.reasoning_parts.append(event.text)
             self.progress.first_token_at = self.progress.first_token_at or now
@@ -99,6 +105,8 @@ class ReplyRun:
             self.progress.finish_reason = event.finish_reason
         elif event.kind == "error":
             self.error = event.error
+            if event.error is not None:
+                metrics.UPSTREAM_ERRORS.labels(event.error.code).inc()
 
     def received(self, seq: int) -> Progress:
         """Return everything received, as the final text at ``seq``."""
@@ -116,7 +124,7 @@ class ReplyRun:
 
     def start_flush(self) -> None:
         if self.relay.has_unsent and (self.flush_task is None or self.flush_task.done()):
-            self.flush_task = asyncio.create_task(self._flush())
+            self.flush_task = asyncio.create_task(self._flush(), context=self.context)
 
     async def _flush(self) -> None:
         try:
@@ -144,7 +152,7 @@ class ReplyRun:
         if elapsed < due:
             return
         self.last_saved = time.monotonic()
-        self.save_task = asyncio.create_task(self._save(self.streamed()))
+        self.save_task = asyncio.create_task(self._save(self.streamed()), context=self.context)
 
     async def _save(self, snapshot: Progress) -> None:
         try:
@@ -181,7 +189,8 @@ class Beat:
     def join(self, run: ReplyRun) -> None:
         self.runs.add(run)
         if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._beat())
+            # A context of its own: the beat belongs to no reply (nor its request id).
+            self._task = asyncio.create_task(self._beat(), context=contextvars.Context())
 
     def leave(self, run: ReplyRun) -> None:
         self.runs.discard(run)
@@ -239,11 +248,15 @@ async def stream_reply(
     beat: Beat,
     *,
     request_title: Callable[[uuid.UUID], None],
+    request: str | None = None,
 ) -> None:
     """Claim a pending reply and stream it to the end; a second delivery does nothing.
 
     A reply whose attached images cannot be read ends ``failed`` without being claimed.
+    Run it as a task of its own: it sets the request id (``request``, or a new one) in
+    its context, so every line this reply logs carries it.
     """
+    request_id.set(request or new_request_id())
     try:
         job = await db(store.claim, message_id)
     except AttachmentUnavailable as exc:
@@ -256,30 +269,31 @@ async def stream_reply(
     run = ReplyRun(job=job, relay=Relay(job.message_id, job.conversation_id, job.lease), db=db)
     handle = run.handle
     handles[message_id] = handle
-    try:
-        run.relay.queue_status(job.claimed)
-        beat.join(run)
-        if job.claimed.cancel_requested:
-            handle.stop_reason = "cancel"
-        else:
-            handle.consume = asyncio.create_task(consume(run, client))
-            try:
-                await handle.consume
-            except asyncio.CancelledError:
-                if handle.stop_reason is None:
-                    raise
-    except Exception:
-        logger.exception("reply %s: unexpected failure", message_id)
-        run.error = UpstreamError(
-            "internal_error", "Something went wrong on our side.", retryable=False
-        )
-    finally:
-        handles.pop(message_id, None)
-    try:
-        await finish_reply(run, request_title)
-    finally:
-        beat.leave(run)
-        handle.stopped.set()
+    with metrics.ACTIVE_STREAMS.track_inprogress():
+        try:
+            run.relay.queue_status(job.claimed)
+            beat.join(run)
+            if job.claimed.cancel_requested:
+                handle.stop_reason = "cancel"
+            else:
+                handle.consume = asyncio.create_task(consume(run, client))
+                try:
+                    await handle.consume
+                except asyncio.CancelledError:
+                    if handle.stop_reason is None:
+                        raise
+        except Exception:
+            logger.exception("reply %s: unexpected failure", message_id)
+            run.error = UpstreamError(
+                "internal_error", "Something went wrong on our side.", retryable=False
+            )
+        finally:
+            handles.pop(message_id, None)
+        try:
+            await finish_reply(run, request_title)
+        finally:
+            beat.leave(run)
+            handle.stopped.set()
 
 
 async def fail_unclaimed(message_id: uuid.UUID, db: DbRunner) -> None:
@@ -335,6 +349,7 @@ async def finish_reply(run: ReplyRun, request_title: Callable[[uuid.UUID], None]
     if message is None:
         logger.warning("reply %s was no longer this worker's at the end", job.message_id)
         return
+    count_tokens(message)
     assert run.relay.queue_status(message) == final_seq  # nothing was queued in between
     run.handle.stopped.set()
     try:
@@ -348,6 +363,16 @@ async def finish_reply(run: ReplyRun, request_title: Callable[[uuid.UUID], None]
     if status == Message.Status.COMPLETE:
         await ask_for_title(run, request_title)
     logger.info("reply %s ended %s after %d events", job.message_id, status, final_seq)
+
+
+def count_tokens(message: Message) -> None:
+    for kind, tokens in (
+        ("input", message.input_tokens),
+        ("output", message.output_tokens),
+        ("reasoning", message.reasoning_tokens),
+    ):
+        if tokens:
+            metrics.TOKENS.labels(message.model, kind).inc(tokens)
 
 
 async def ask_for_title(run: ReplyRun, request_title: Callable[[uuid.UUID], None]) -> None:

@@ -9,6 +9,7 @@ connection pool. Database calls go to a small thread pool of their own.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 import threading
 import uuid
@@ -77,7 +78,11 @@ class WorkerRuntime:
         return asyncio.run_coroutine_threadsafe(coro, self.loop)
 
     async def db(self, fn: Callable[_P, _R], /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        return await self.loop.run_in_executor(self.db_pool, lambda: fn(*args, **kwargs))
+        # In the caller's context: a database thread logs with the reply's request id.
+        context = contextvars.copy_context()
+        return await self.loop.run_in_executor(
+            self.db_pool, lambda: context.run(fn, *args, **kwargs)
+        )
 
     async def _start_background(self) -> None:
         self.client = UpstreamClient(store.upstream_config())
@@ -100,9 +105,12 @@ class WorkerRuntime:
                 logger.exception("cancel listener failed; resubscribing")
                 await asyncio.sleep(1)
 
-    def generate(self, message_id: uuid.UUID) -> None:
-        """Stream one reply; block the calling (Celery pool) thread until it ends."""
-        future = self.submit(self._generate(message_id))
+    def generate(self, message_id: uuid.UUID, request_id: str | None = None) -> None:
+        """Stream one reply; block the calling (Celery pool) thread until it ends.
+
+        ``request_id`` (the send's, or None for a new one) is set on the reply's own task.
+        """
+        future = self.submit(self._generate(message_id, request_id))
         future.result()
 
     async def _upstream(self) -> UpstreamClient:
@@ -111,7 +119,7 @@ class WorkerRuntime:
             await asyncio.sleep(0.01)
         return self.client
 
-    async def _generate(self, message_id: uuid.UUID) -> None:
+    async def _generate(self, message_id: uuid.UUID, request_id: str | None) -> None:
         await stream_reply(
             message_id,
             await self._upstream(),
@@ -119,6 +127,7 @@ class WorkerRuntime:
             self.handles,
             self.beat,
             request_title=self.hooks.request_title,
+            request=request_id,
         )
 
     def write_title(self, conversation_id: uuid.UUID) -> None:

@@ -254,3 +254,29 @@ async def test_concurrent_flushes_never_reuse_or_skip_a_seq(buffer, monkeypatch)
     seqs = [e["seq"] for e in buffer.events]
     assert seqs == list(range(1, len(seqs) + 1))
     assert "".join(e["content"] for e in buffer.events) == "".join(str(i) for i in range(20))
+
+
+async def test_flushes_count_events_and_observe_latency_through_an_outage(buffer: FakeBuffer):
+    from chat import metrics
+
+    def sample(name: str, **labels: str) -> float:
+        return metrics.WORKER.get_sample_value(name, labels) or 0.0
+
+    deltas = sample("ponder_events_relayed_total", type="delta")
+    flushes = sample("ponder_added_latency_seconds_count")
+    waited = sample("ponder_added_latency_seconds_sum")
+    relay = Relay(uuid.uuid4(), uuid.uuid4(), "lease")
+    relay.add(reasoning="a")
+    buffer.down = True
+    with pytest.raises(redis.exceptions.ConnectionError):
+        await relay.flush()
+    await asyncio.sleep(0.05)
+    relay.add(content="b")
+    buffer.down = False
+    await relay.flush()
+    assert sample("ponder_events_relayed_total", type="delta") == deltas + 2
+    # One observation for the flush that sent both, timed from the oldest piece ("a").
+    assert sample("ponder_added_latency_seconds_count") == flushes + 1
+    assert sample("ponder_added_latency_seconds_sum") - waited >= 0.05
+    await relay.flush()  # nothing new: nothing observed
+    assert sample("ponder_added_latency_seconds_count") == flushes + 1
