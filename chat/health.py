@@ -1,4 +1,12 @@
-"""``GET /healthz``: a real check of the database, Redis and the Celery workers."""
+"""The operator's endpoints: ``/healthz`` and ``/metrics``.
+
+``GET /healthz`` is a real check of the database, Redis and the Celery workers.
+``GET /metrics`` serves this web process's Prometheus metrics to bearers of the token
+only; it is off (404) unless ``PONDER_METRICS_TOKEN`` is set. Workers serve their own
+registries on ``PONDER_WORKER_METRICS_PORT`` (see ``chat.metrics``); the queue depth is
+read here, from Redis, at scrape time, with short timeouts so a Redis outage cannot hold
+the scrape.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +16,12 @@ import time
 import redis
 from django.conf import settings
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from prometheus_client.exposition import choose_encoder
 
+from chat import metrics
 from config.celery import app as celery_app
 
 logger = logging.getLogger(__name__)
@@ -82,3 +93,45 @@ def healthz(request: HttpRequest) -> JsonResponse:
             if not ok
         ]
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+# kombu's Redis transport keeps priorities 3, 6, 9 in keys of their own beside the queue's.
+_PRIORITY_SEP = "\x06\x16"
+_PRIORITY_STEPS = (3, 6, 9)
+_metrics_client: redis.Redis | None = None
+
+
+def _metrics_redis() -> redis.Redis:
+    global _metrics_client
+    if _metrics_client is None:
+        _metrics_client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=0.5, socket_connect_timeout=0.5
+        )
+    return _metrics_client
+
+
+def queue_depths() -> dict[str, int]:
+    """Return how many tasks wait in this installation's Celery queue (``LLEN``)."""
+    queue = settings.CELERY_TASK_DEFAULT_QUEUE
+    keys = [queue, *(f"{queue}{_PRIORITY_SEP}{step}" for step in _PRIORITY_STEPS)]
+    pipe = _metrics_redis().pipeline(transaction=False)
+    for key in keys:
+        pipe.llen(key)
+    return {queue: sum(int(n) for n in pipe.execute())}
+
+
+metrics.register_queue_depth(queue_depths)
+
+
+@never_cache
+@require_GET
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    token = settings.METRICS_TOKEN
+    if not token:
+        raise Http404
+    if not metrics.bearer_ok(request.headers.get("Authorization"), token):
+        response = HttpResponse("unauthorized\n", status=401, content_type="text/plain")
+        response["WWW-Authenticate"] = "Bearer"
+        return response
+    encoder, content_type = choose_encoder(request.headers.get("Accept", ""))
+    return HttpResponse(encoder(metrics.WEB), content_type=content_type)

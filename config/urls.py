@@ -1,13 +1,13 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from chat import health, metrics_view
+from chat import health
 from chat.spend import views as spend_views
 from chat.uploads import views as upload_views
 
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
-    path("metrics", metrics_view.metrics_view, name="metrics"),
+    path("metrics", health.metrics_view, name="metrics"),
     path("accounts/", include("accounts.urls")),
     # Before admin.site.urls, whose catch-all would answer these with a 404.
     path("admin/spend/", spend_views.spend_report_view, name="admin-spend"),
