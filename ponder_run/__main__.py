@@ -44,6 +44,9 @@ def serve() -> int:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, request_stop)
+    # Started from a shell's background job, SIGINT arrives ignored, and Python then keeps
+    # ignoring it: Ctrl-C (or an orchestrator's SIGINT) must stop us all the same.
+    signal.signal(signal.SIGINT, request_stop)
     try:
         if not env.get("REDIS_URL"):
             child, env["REDIS_URL"] = start_bundled_redis(
