@@ -77,7 +77,9 @@ class ReplyRun:
     last_saved: float = field(default_factory=time.monotonic)
     save_task: asyncio.Task[None] | None = None
     flush_task: asyncio.Task[None] | None = None
-    finishing: bool = False  # the end is being written: progress saves are over
+    # The end is being written; heartbeats go on meanwhile, so a final write retried
+    # through a database blip does not get the reply reaped.
+    finishing: bool = False
     flush_failing: bool = False  # log an outage once, not at every beat
     # The reply's context (its request id): the beat starts flushes and saves in it.
     context: contextvars.Context = field(default_factory=contextvars.copy_context)
@@ -144,7 +146,7 @@ class ReplyRun:
 
     def maybe_save(self) -> None:
         """Start a background save when the streamed text changed (1 s) or a heartbeat is due."""
-        if self.finishing or (self.save_task is not None and not self.save_task.done()):
+        if self.save_task is not None and not self.save_task.done():
             return
         elapsed = time.monotonic() - self.last_saved
         changed = self.relay.seq != self.saved_seq
@@ -165,6 +167,8 @@ class ReplyRun:
                            self.job.message_id, type(exc).__name__)  # fmt: skip
             return
         self.saved_seq = snapshot.seq
+        if outcome is SaveOutcome.LEASE_LOST and self.finishing:
+            return  # the end was written meanwhile: this heartbeat simply came after it
         if outcome is SaveOutcome.LEASE_LOST:
             logger.warning("reply %s: lost its lease; stopping", self.job.message_id)
             self.handle.stop("lease_lost")
@@ -402,4 +406,4 @@ async def finish_in_database(
             logger.warning("reply %s: storing its end failed (%s); retrying in %.1f s",
                            run.job.message_id, type(exc).__name__, delay)  # fmt: skip
             await asyncio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            delay = min(delay * 2, 1.0)

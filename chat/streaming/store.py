@@ -278,5 +278,8 @@ def finish(
         **usage_fields(job.request.model, job.created_at, usage),
     )
     if not updated:
-        return None
+        # A retry after a write that committed but whose answer was lost finds its own end.
+        return Message.objects.filter(
+            id=job.message_id, lease=job.lease, stream_seq=progress.seq, completed_at__isnull=False
+        ).first()
     return Message.objects.get(id=job.message_id)

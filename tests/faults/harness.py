@@ -242,12 +242,14 @@ def start_fault_stack(
     *,
     workers: Iterable[str] = ("worker",),
     reaper_only: Iterable[str] = (),
+    settings: dict[str, str] | None = None,
 ) -> FaultStack:
     """Start Redis, then workers and daphne side by side (startup is the slow part)."""
     server = RedisServer(name, data_dir)
     server.start()
     queue = f"ponder-{name}-{uuid.uuid4().hex[:8]}"
     env = child_env(simulator_url, "openai", PONDER_CELERY_QUEUE=queue, REDIS_URL=server.url)
+    env.update(settings or {})
     stack = FaultStack(name, simulator_url, server, queue, env, free_port())
     try:
         for worker in workers:

@@ -23,7 +23,9 @@ SLOW = directive(rate=40, reasoning=120, answer=80)  # ~5 s per stream
     "(CI's second pass sets DATABASE_URL=postgres://… and runs it)",
 )
 def test_postgres_connections_terminated_mid_stream(faults):
-    stack = faults.stack()
+    # A blip shorter than the stale limit must cost nothing; the suite's 4 s limit is
+    # shorter than this 5 s blip, in which the pool may hand out no connection at all.
+    stack = faults.stack(settings={"PONDER_STREAM_STALE_SECONDS": "15"})
     run = faults.run("database: pg_terminate_backend of every other connection", stack)
     run.start_streams(STREAMS, SLOW)
     run.wait_for_text()
