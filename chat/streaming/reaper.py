@@ -93,6 +93,7 @@ def interrupt_reply(message_id: uuid.UUID, streamed: Streamed | None) -> Message
         reasoning=streamed.reasoning,
         content=streamed.content,
         stream_seq=streamed.seq + 1,
+        lease="",  # the worker's writes, should it wake, now match nothing
         error_code="worker_lost",
         error_message=INTERRUPTED_MESSAGE,
         completed_at=timezone.now(),

@@ -280,6 +280,6 @@ def finish(
     if not updated:
         # A retry after a write that committed but whose answer was lost finds its own end.
         return Message.objects.filter(
-            id=job.message_id, lease=job.lease, stream_seq=progress.seq, completed_at__isnull=False
+            id=job.message_id, lease=job.lease, status=status, stream_seq=progress.seq
         ).first()
     return Message.objects.get(id=job.message_id)
