@@ -138,6 +138,12 @@ async def send_live(conversation_id: uuid.UUID | str, event: Event) -> None:
                        event["message_id"], event["seq"], exc_info=True)  # fmt: skip
 
 
+async def publish_final(conversation_id: uuid.UUID | str, event: Event) -> None:
+    """Append and send the final event of a reply no worker holds (reaped, or never claimed)."""
+    await append(event, ENDED, may_start=True)
+    await send_live(conversation_id, event)
+
+
 async def fence(message_id: uuid.UUID | str) -> None:
     """Take the buffer from its worker: after this, only ``ENDED`` appends are accepted."""
     await async_redis().set(owner_key(message_id), ENDED, ex=REPLAY_TTL_SECONDS)

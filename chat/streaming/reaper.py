@@ -114,8 +114,7 @@ async def end_stale_reply(db: DbRunner, message_id: uuid.UUID) -> bool:
     if message is None:
         return False
     event = status_event(message, message.stream_seq)
-    await bus.append(event, bus.ENDED, may_start=True)
-    await bus.send_live(message.conversation_id, event)
+    await bus.publish_final(message.conversation_id, event)
     metrics.REAPER_ACTIONS.labels("interrupted").inc()
     logger.warning("reply %s interrupted: heartbeat went stale", message_id)
     return True

@@ -315,14 +315,11 @@ async def fail_unclaimed(message_id: uuid.UUID, db: DbRunner) -> None:
     if message is None:
         logger.info("reply %s was no longer pending; leaving it be", message_id)
         return
-    event = status_event(message, seq=1)
     try:
-        await bus.append(event, bus.ENDED, may_start=True)
+        await bus.publish_final(message.conversation_id, status_event(message, seq=1))
     except Exception as exc:
         logger.warning("reply %s: could not publish its end (%s); clients will read it from "
                        "the database", message_id, type(exc).__name__)  # fmt: skip
-        return
-    await bus.send_live(message.conversation_id, event)
 
 
 def final_status(run: ReplyRun) -> tuple[Message.Status, str, str]:

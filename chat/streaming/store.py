@@ -95,13 +95,15 @@ def claim(message_id: uuid.UUID) -> ReplyJob | None:
     )
     if not claimed:
         return None
-    message = Message.objects.select_related("reply_to").get(id=message_id)
+    # The row is the one read above, but for what the update wrote (pending rows change
+    # only by leaving pending, which the update would have refused).
+    pending.status, pending.heartbeat_at, pending.lease = Message.Status.STREAMING, now, lease
     return ReplyJob(
-        message_id=message.id,
-        conversation_id=message.conversation_id,
+        message_id=pending.id,
+        conversation_id=pending.conversation_id,
         request=request,
-        created_at=message.created_at,
-        claimed=message,
+        created_at=pending.created_at,
+        claimed=pending,
         lease=lease,
     )
 
