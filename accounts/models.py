@@ -11,6 +11,12 @@ class User(AbstractUser):
         help_text="Input + output tokens allowed per calendar month (UTC). Empty: no limit.",
     )
 
+    legal_hold = models.BooleanField(
+        default=False,
+        help_text="Exempt this user's conversations from the retention policy "
+        "(nothing of theirs is purged while set).",
+    )
+
     def __str__(self) -> str:
         return self.username
 

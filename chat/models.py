@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -35,7 +36,24 @@ class Conversation(models.Model):
         return self.title or f"Conversation {self.id}"
 
 
-class Message(models.Model):
+class UsageColumns(models.Model):
+    """What one upstream request used and cost, priced when it was asked."""
+
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    reasoning_tokens = models.PositiveIntegerField(default=0)
+    cached_tokens = models.PositiveIntegerField(default=0)
+    total_tokens = models.PositiveIntegerField(default=0)
+    # Counted by us from the text because the upstream reported nothing (a stop, a crash).
+    usage_estimated = models.BooleanField(default=False)
+    cost = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)
+    cost_currency = models.CharField(max_length=3, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+class Message(UsageColumns):
     class Role(models.TextChoices):
         USER = "user"
         ASSISTANT = "assistant"
@@ -69,14 +87,9 @@ class Message(models.Model):
     finish_reason = models.CharField(max_length=40, null=True, blank=True)  # noqa: DJ001  (null = not finished)
     error_code = models.CharField(max_length=80, blank=True)
     error_message = models.TextField(blank=True)
-    input_tokens = models.PositiveIntegerField(default=0)
-    output_tokens = models.PositiveIntegerField(default=0)
-    reasoning_tokens = models.PositiveIntegerField(default=0)
-    cached_tokens = models.PositiveIntegerField(default=0)
-    total_tokens = models.PositiveIntegerField(default=0)
-    usage_estimated = models.BooleanField(default=False)
-    cost = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)
-    cost_currency = models.CharField(max_length=3, blank=True)
+    # Tokens held against the owner's quota while the reply is pending or streaming (an
+    # estimate made at send); 0 once it ended and its real usage counts instead.
+    reserved_tokens = models.PositiveIntegerField(default=0)
     upstream_request_id = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     first_token_at = models.DateTimeField(null=True, blank=True)
@@ -91,6 +104,8 @@ class Message(models.Model):
     cancel_requested = models.BooleanField(default=False)
     # Queueing its generation failed (broker down); the reaper queues it again.
     needs_dispatch = models.BooleanField(default=False)
+    # The retention policy removed its text, reasoning and attachments; usage and cost stay.
+    purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at"]
@@ -223,3 +238,93 @@ class StoredFile(models.Model):
 
     def __str__(self) -> str:
         return f"stored file {self.name} ({self.size} bytes)"
+
+
+class TitleUsage(UsageColumns):
+    """The tokens a generated conversation title cost: a request of its own, billed too."""
+
+    conversation = models.ForeignKey(
+        Conversation, on_delete=models.CASCADE, related_name="title_usages"
+    )
+    model = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at"]
+        indexes = [models.Index(fields=["created_at"], name="titleusage_created")]
+
+    def __str__(self) -> str:
+        return f"title of {self.conversation_id} by {self.model}"
+
+
+class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnly("audit entries cannot be changed")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnly("audit entries cannot be deleted")
+
+
+class AppendOnly(Exception):
+    """An attempt to change or delete an audit entry."""
+
+
+class AuditEntry(models.Model):
+    """One thing someone did that an auditor may ask about. Written once, never changed.
+
+    Who did it is kept by name and id, not by foreign key: deleting a user must neither
+    delete nor rewrite the record of what they did. The database refuses updates too
+    (a trigger, migration 0008).
+    """
+
+    class Action(models.TextChoices):
+        SIGN_IN = "sign_in"
+        SIGN_IN_FAILED = "sign_in_failed"
+        SIGN_OUT = "sign_out"
+        TRANSCRIPT_VIEWED = "transcript_viewed"
+        SHARE_CREATED = "share_created"
+        SHARE_VIEWED = "share_viewed"
+        SHARE_REVOKED = "share_revoked"
+        PRICE_CHANGED = "price_changed"
+        QUOTA_CHANGED = "quota_changed"
+        GROUP_CHANGED = "group_changed"
+        POLICY_CHANGED = "policy_changed"
+        LEGAL_HOLD_CHANGED = "legal_hold_changed"
+        EXPORT_DOWNLOADED = "export_downloaded"
+        CONVERSATION_DELETED = "conversation_deleted"
+        RETENTION_RUN = "retention_run"
+
+    id = models.BigAutoField(primary_key=True)
+    at = models.DateTimeField(default=timezone.now, editable=False)
+    action = models.CharField(max_length=40, choices=Action.choices)
+    actor_user_id = models.BigIntegerField(null=True, blank=True)  # null: the system
+    actor = models.CharField(max_length=150, blank=True, help_text="Username; empty: the system.")
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    # What it was done to: a kind ("conversation", "share", "price", "user", …), its id,
+    # and the user whose data it is, when that is someone.
+    target_type = models.CharField(max_length=40, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    target_owner = models.CharField(max_length=150, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [
+            models.Index(fields=["-at"], name="audit_at"),
+            models.Index(fields=["action", "-at"], name="audit_action_at"),
+            models.Index(fields=["actor", "-at"], name="audit_actor_at"),
+        ]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor or 'system'} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise AppendOnly("audit entries cannot be changed")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnly("audit entries cannot be deleted")

@@ -12,7 +12,10 @@ export class ScrollFollower {
     scroller.addEventListener(
       "wheel",
       (event) => {
-        if (event.deltaY < 0) this.sticky = false;
+        if (event.deltaY < 0) {
+          this.sticky = false;
+          this.programmatic = false;
+        }
       },
       { passive: true },
     );
@@ -23,6 +26,12 @@ export class ScrollFollower {
       },
       { passive: true },
     );
+    // A smooth scroll aims at the height it started with; if the reply grew
+    // meanwhile, finish the way down.
+    scroller.addEventListener("scrollend", () => {
+      if (this.programmatic && this.sticky && !this.atBottom()) this.toBottom();
+      else this.programmatic = false;
+    });
     jumpButton.addEventListener("click", () => this.toBottom({ smooth: true }));
   }
 
@@ -31,11 +40,16 @@ export class ScrollFollower {
     return s.scrollHeight - s.scrollTop - s.clientHeight <= SLACK_PX;
   }
 
+  // Our own scrolls (a smooth one fires many events on its way down) never
+  // unstick; they count as ours until they reach the bottom.
   onScroll() {
     const atBottom = this.atBottom();
-    if (atBottom) this.sticky = true;
-    else if (!this.programmatic) this.sticky = false;
-    this.programmatic = false;
+    if (atBottom) {
+      this.sticky = true;
+      this.programmatic = false;
+    } else if (!this.programmatic) {
+      this.sticky = false;
+    }
     this.jumpButton.hidden = atBottom;
   }
 
