@@ -10,7 +10,8 @@ PonderError
  ├── NotFound (404)            missing *or* someone else's — never reveal which
  ├── Conflict (409)            the object is not in a state that allows it
  ├── PayloadTooLarge (413)
- └── QuotaExceeded (429)
+ └── TooManyRequests (429)     carries Retry-After
+      └── QuotaExceeded
 """
 
 from __future__ import annotations
@@ -64,6 +65,14 @@ class PayloadTooLarge(PonderError):
     http_status = 413
 
 
-class QuotaExceeded(PonderError):
-    code = "quota_exceeded"
+class TooManyRequests(PonderError):
+    code = "too_many_requests"
     http_status = 429
+
+    def __init__(self, message: str, *, retry_after: int, code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = max(1, retry_after)  # seconds
+
+
+class QuotaExceeded(TooManyRequests):
+    code = "quota_exceeded"

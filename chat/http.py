@@ -22,7 +22,7 @@ from django.views.csrf import csrf_failure as django_csrf_failure
 
 from accounts.models import User
 
-from .errors import BadRequest, Forbidden, NotAuthenticated, PonderError
+from .errors import BadRequest, Forbidden, NotAuthenticated, PonderError, TooManyRequests
 
 logger = logging.getLogger(__name__)
 
@@ -54,11 +54,14 @@ class ErrorPage:
 def error_response(request: HttpRequest, error: PonderError) -> HttpResponse:
     """Return the answer to ``error``: its JSON under ``/api/``, else the view's error page."""
     if request.path.startswith("/api/"):
-        return JsonResponse(error.as_json(), status=error.http_status)
-    page = getattr(request, "error_page", ErrorPage())
-    response = render(request, page.template, {"error": error}, status=error.http_status)
-    for header, value in page.headers.items():
-        response.headers[header] = value
+        response: HttpResponse = JsonResponse(error.as_json(), status=error.http_status)
+    else:
+        page = getattr(request, "error_page", ErrorPage())
+        response = render(request, page.template, {"error": error}, status=error.http_status)
+        for header, value in page.headers.items():
+            response.headers[header] = value
+    if isinstance(error, TooManyRequests):
+        response.headers["Retry-After"] = str(error.retry_after)
     return response
 
 

@@ -26,6 +26,33 @@ def envbool(name: str, default: str = "0") -> bool:
     raise ImproperlyConfigured(f"{name} must be 0 or 1 (got {value!r})")
 
 
+def envint(name: str, default: str, *, minimum: int = 0) -> int:
+    value = os.environ.get(name, "").strip() or default
+    try:
+        number = int(value)
+    except ValueError:
+        number = minimum - 1
+    if number < minimum:
+        raise ImproperlyConfigured(
+            f"{name} must be a whole number of at least {minimum} (got {value!r})"
+        )
+    return number
+
+
+def envrate(name: str, default: str) -> str:
+    """Return a rate such as ``20/minute`` (``limits``' notation), checked at start-up."""
+    from limits import parse
+
+    value = os.environ.get(name, "").strip() or default
+    try:
+        parse(value)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name} must be a rate such as 20/minute or 100/hour (got {value!r})"
+        ) from None
+    return value
+
+
 def envlist(name: str, default: str) -> list[str]:
     """Return a comma-separated environment variable as a list of non-empty items."""
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]

@@ -12,7 +12,9 @@ from .env import (
     bundled_redis_socket,
     celery_broker_url,
     envbool,
+    envint,
     envlist,
+    envrate,
     load_secret_key,
     media_storage,
 )
@@ -200,6 +202,10 @@ if DASHSCOPE_PROTOCOL not in ("openai", "dashscope"):
     raise ImproperlyConfigured("DASHSCOPE_PROTOCOL must be 'openai' or 'dashscope'")
 # A fast model, asked with thinking off, writes each conversation's title.
 PONDER_TITLE_MODEL = os.environ.get("PONDER_TITLE_MODEL", "qwen-flash")
+# Fair use (chat/conversations/fairuse.py): replies one user may have pending or streaming,
+# and how fast one user may send.
+MAX_ACTIVE_REPLIES = envint("PONDER_MAX_ACTIVE_REPLIES", "3", minimum=1)
+SEND_RATE = envrate("PONDER_SEND_RATE", "20/minute")
 # Set by `make run` when it started the simulator because no key was given.
 PONDER_SIMULATOR = envbool("PONDER_SIMULATOR", "0")
 

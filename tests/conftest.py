@@ -18,6 +18,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: 0 if "faults" in item.path.parts else 1)
 
 
+@pytest.fixture(autouse=True)
+def generous_fair_use(settings):
+    """Tests send many replies at once as one user; the fair-use tests set their own limits."""
+    settings.MAX_ACTIVE_REPLIES = 1000
+    settings.SEND_RATE = "100000/minute"
+
+
 @pytest.fixture
 def alice(db):
     return make_user("alice")

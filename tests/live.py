@@ -30,6 +30,13 @@ FAST_STREAM_SETTINGS = {
 }
 
 
+# Tests send many replies at once as one user; the fair-use tests set their own limits.
+GENEROUS_FAIR_USE = {
+    "PONDER_MAX_ACTIVE_REPLIES": "1000",
+    "PONDER_SEND_RATE": "100000/minute",
+}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -59,6 +66,7 @@ def child_env(simulator_url: str, protocol: str = "openai", **extra: str) -> dic
         DJANGO_SETTINGS_MODULE="config.settings",
         PYTHONUNBUFFERED="1",
         **FAST_STREAM_SETTINGS,
+        **GENEROUS_FAIR_USE,
     )
     env.update(extra)
     return env

@@ -23,7 +23,7 @@ from chat.tasks import queue_reply
 from chat.uploads.images import uploads_to_attach
 from chat.upstream.catalog import InvalidRequest, ModelInfo, get_model, resolve_thinking
 
-from .quota import check_quota
+from . import fairuse
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +145,6 @@ def send_message(
     ``conversation`` comes from ``access_conversation(user, …)``: the caller has already
     answered 404 for someone else's, before any 400 about the body.
     """
-    check_quota(user)
     if not content.strip():
         raise BadRequest("The message is empty.", code="required", field="content")
     if len(content) > MAX_CONTENT_CHARS:
@@ -163,8 +162,16 @@ def send_message(
             code="model_without_vision",
             field="attachments",
         )
+    fairuse.check_send_rate(user)
+    reserve = fairuse.reservation(
+        conversation,
+        content=content,
+        enable_thinking=reply.enable_thinking,
+        thinking_budget=reply.thinking_budget,
+        images=len(images),
+    )
     now = timezone.now()
-    with transaction.atomic():
+    with fairuse.admit_reply(user, reserve):
         user_message = Message.objects.create(
             conversation=conversation, role=Message.Role.USER, content=content,
             status=Message.Status.COMPLETE, created_at=now,
@@ -180,7 +187,7 @@ def send_message(
                 "An attachment is already used.", code="unknown_attachment", field="attachments"
             )
         assistant_message = create_pending_reply(
-            user_message, reply, created_at=now + timedelta(microseconds=1)
+            user_message, reply, reserve=reserve, created_at=now + timedelta(microseconds=1)
         )
         conversation.updated_at = now
         conversation.model = reply.model.id
@@ -193,9 +200,16 @@ def send_message(
 
 
 def create_pending_reply(
-    user_message: Message, reply: ReplySettings, *, created_at: datetime | None = None
+    user_message: Message,
+    reply: ReplySettings,
+    *,
+    reserve: int,
+    created_at: datetime | None = None,
 ) -> Message:
-    """Create a pending assistant message and enqueue its generation once committed."""
+    """Create a pending assistant message and enqueue its generation once committed.
+
+    Call it inside ``fairuse.admit_reply(user, reserve)``, which admitted the reservation.
+    """
     message = Message.objects.create(
         conversation=user_message.conversation,
         role=Message.Role.ASSISTANT,
@@ -204,6 +218,7 @@ def create_pending_reply(
         model=reply.model.id,
         enable_thinking=reply.enable_thinking,
         thinking_budget=reply.thinking_budget,
+        reserved_tokens=reserve,
         created_at=created_at or timezone.now(),
     )
     transaction.on_commit(lambda: dispatch_reply(message.id))
@@ -232,18 +247,25 @@ def dispatch_reply(message_id: uuid.UUID) -> None:
 
 def regenerate_message(user: User, message_id: uuid.UUID) -> Message:
     """Add a new version of an assistant reply; it becomes the version on screen."""
-    check_quota(user)
     original = access_message(user, message_id)
     if original.role != Message.Role.ASSISTANT or original.reply_to_id is None:
         raise BadRequest("Only assistant replies can be regenerated.", code="not_assistant")
     if not original.is_finished:
         raise Conflict("This reply is still being written; stop it first.", code="still_streaming")
     reply = check_reply_settings(original.model, original.enable_thinking, original.thinking_budget)
-    with transaction.atomic():
+    question = original.reply_to
+    assert question is not None  # reply_to_id was checked above
+    fairuse.check_send_rate(user)
+    reserve = fairuse.reservation(
+        original.conversation,
+        content=question.content,
+        enable_thinking=reply.enable_thinking,
+        thinking_budget=reply.thinking_budget,
+        images=question.attachments.count(),
+    )
+    with fairuse.admit_reply(user, reserve):
         Message.objects.filter(reply_to_id=original.reply_to_id).update(is_active_version=False)
-        question = original.reply_to
-        assert question is not None  # reply_to_id was checked above
-        message = create_pending_reply(question, reply)
+        message = create_pending_reply(question, reply, reserve=reserve)
         Conversation.objects.filter(id=original.conversation_id).update(updated_at=timezone.now())
     return message
 
@@ -270,7 +292,13 @@ def stop_message(user: User, message_id: uuid.UUID) -> Message:
     now = timezone.now()
     cancelled_before_claim = Message.objects.filter(
         id=message.id, status=Message.Status.PENDING
-    ).update(status=Message.Status.CANCELLED, completed_at=now, cancel_requested=True, stream_seq=1)
+    ).update(
+        status=Message.Status.CANCELLED,
+        completed_at=now,
+        cancel_requested=True,
+        stream_seq=1,
+        reserved_tokens=0,
+    )
     if cancelled_before_claim:
         message.refresh_from_db()
         event = status_event(message, seq=1)

@@ -1,10 +1,18 @@
 """Token spend per user, model or day, aggregated in the database (docs/api.md).
 
 A *request* is one finished assistant reply (complete, cancelled, failed or
-interrupted); replies still pending or streaming have no final usage yet and are left
-out. A reply belongs to the day it was asked (``created_at``, UTC), the same instant
-its price is chosen by. Costs are summed per currency, and replies whose model had no
-price when they were asked (``cost`` is null) are counted as *unpriced*.
+interrupted) that the model served, i.e. that used tokens: a reply refused before it
+reached the model (a bad key, a rate limit, a connection refused) used none and is not
+one. Replies still pending or streaming have no final usage yet and are left out. A
+reply belongs to the day it was asked (``created_at``, UTC), the same instant its price
+is chosen by. Costs are summed per currency, and replies whose model had no price when
+they were asked (``cost`` is null) are counted as *unpriced*. Usage the upstream never
+reported (a stopped or interrupted reply) was estimated from the text: such requests
+are counted as *estimated*.
+
+Generated conversation titles are requests too, made by Ponder for the user: grouped
+by user or model they are lines of their own (``alice (titles)``, ``qwen-flash
+(titles)``); grouped by day they are part of the day.
 
 Every query groups in SQL; Python only folds the grouped rows (one per group and
 currency) into one row per group.
@@ -18,13 +26,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import IO, Literal
+from typing import IO, Any, Literal, cast
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
 
 from chat.errors import BadRequest
-from chat.models import Message
+from chat.models import Message, TitleUsage
 
 GroupBy = Literal["user", "model", "day"]
 GROUPS: tuple[GroupBy, ...] = ("user", "model", "day")
@@ -38,7 +46,9 @@ CSV_HEADER = (
     "reasoning_tokens",
     "cached_tokens",
     "cost",
+    "estimated_requests",
 )
+TITLES_SUFFIX = " (titles)"
 MICRO = Decimal("0.000001")
 ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 # A cell starting with one of these is a formula to a spreadsheet (OWASP "CSV injection").
@@ -85,6 +95,7 @@ class SpendRow:
     reasoning_tokens: int = 0
     cached_tokens: int = 0
     unpriced_requests: int = 0
+    estimated_requests: int = 0
     costs: dict[str, Decimal] = field(default_factory=dict)
 
     @property
@@ -102,6 +113,7 @@ class SpendRow:
         self.reasoning_tokens += other.reasoning_tokens
         self.cached_tokens += other.cached_tokens
         self.unpriced_requests += other.unpriced_requests
+        self.estimated_requests += other.estimated_requests
         for currency, amount in other.costs.items():
             self.costs[currency] = self.costs.get(currency, Decimal(0)) + amount
 
@@ -147,14 +159,26 @@ def parse_day(params: Mapping[str, str], name: str) -> date | None:
         ) from None
 
 
+SERVED = Q(input_tokens__gt=0) | Q(output_tokens__gt=0)
+
+
 def finished_replies(query: SpendQuery) -> QuerySet[Message]:
-    """Return the requests of the range: finished assistant replies asked within it."""
+    """Return the finished assistant replies asked within the range."""
     return Message.objects.filter(
         role=Message.Role.ASSISTANT,
         created_at__gte=query.since,
         created_at__lt=query.until,
         status__in=Message.FINISHED,
     )
+
+
+def served_replies(query: SpendQuery) -> QuerySet[Message]:
+    """Return the requests of the range: finished replies that used tokens."""
+    return finished_replies(query).filter(SERVED)
+
+
+def title_requests(query: SpendQuery) -> QuerySet[TitleUsage]:
+    return TitleUsage.objects.filter(created_at__gte=query.since, created_at__lt=query.until)
 
 
 GROUP_KEYS = {
@@ -167,9 +191,27 @@ GROUP_KEYS = {
 def spend_rows(query: SpendQuery, group_by: GroupBy | None = None) -> list[SpendRow]:
     """Return one row per group: days in order, users and models by tokens, most first."""
     group_by = group_by or query.group_by
+    rows: dict[str, SpendRow] = {}
+    titles_suffix = "" if group_by == "day" else TITLES_SUFFIX
+    for requests, suffix in (
+        (served_replies(query), ""),
+        (title_requests(query), titles_suffix),
+    ):
+        for part in grouped_usage(requests, group_by):
+            key = part["key"].isoformat() if group_by == "day" else part["key"]
+            key += suffix
+            rows.setdefault(key, SpendRow(key)).add(spend_row(key, part))
+    if group_by == "day":
+        return sorted(rows.values(), key=lambda row: row.key)
+    return sorted(rows.values(), key=lambda row: (-row.total_tokens, row.key))
+
+
+def grouped_usage(
+    requests: QuerySet[Message] | QuerySet[TitleUsage], group_by: GroupBy
+) -> Iterable[dict[str, Any]]:
+    """Sum usage in SQL, one row per group and currency."""
     grouped = (
-        finished_replies(query)
-        .annotate(key=GROUP_KEYS[group_by])
+        requests.annotate(key=GROUP_KEYS[group_by])
         .values("key", "cost_currency")
         .annotate(
             requests=Count("pk"),
@@ -179,28 +221,25 @@ def spend_rows(query: SpendQuery, group_by: GroupBy | None = None) -> list[Spend
             cached=Sum("cached_tokens"),
             cost_sum=Sum("cost"),
             unpriced=Count("pk", filter=Q(cost__isnull=True)),
+            estimated=Count("pk", filter=Q(usage_estimated=True)),
         )
         .order_by()
     )
-    rows: dict[str, SpendRow] = {}
-    for part in grouped:
-        key = part["key"].isoformat() if group_by == "day" else part["key"]
-        row = rows.setdefault(key, SpendRow(key))
-        row.add(
-            SpendRow(
-                key,
-                requests=part["requests"],
-                input_tokens=part["input"] or 0,
-                output_tokens=part["output"] or 0,
-                reasoning_tokens=part["reasoning"] or 0,
-                cached_tokens=part["cached"] or 0,
-                unpriced_requests=part["unpriced"],
-                costs=money(part["cost_currency"], part["cost_sum"]),
-            )
-        )
-    if group_by == "day":
-        return sorted(rows.values(), key=lambda row: row.key)
-    return sorted(rows.values(), key=lambda row: (-row.total_tokens, row.key))
+    return cast(Iterable[dict[str, Any]], grouped)
+
+
+def spend_row(key: str, part: dict[str, Any]) -> SpendRow:
+    return SpendRow(
+        key,
+        requests=part["requests"],
+        input_tokens=part["input"] or 0,
+        output_tokens=part["output"] or 0,
+        reasoning_tokens=part["reasoning"] or 0,
+        cached_tokens=part["cached"] or 0,
+        unpriced_requests=part["unpriced"],
+        estimated_requests=part["estimated"],
+        costs=money(part["cost_currency"], part["cost_sum"]),
+    )
 
 
 def money(currency: str, amount: Decimal | None) -> dict[str, Decimal]:
@@ -230,6 +269,7 @@ def write_csv(rows: Iterable[SpendRow], out: IO[str]) -> None:
                 row.reasoning_tokens,
                 row.cached_tokens,
                 row.cost_text(),
+                row.estimated_requests,
             ]
         )
 

@@ -33,6 +33,7 @@ REPLAY_TTL_SECONDS = 3600
 CANCEL_TTL_SECONDS = 3600
 CANCEL_CHANNEL = "ponder:cancel"
 REAPER_LOCK_KEY = "ponder:reaper"
+SEND_RATE_PREFIX = "ponder:rate"  # the send rate limiter's counters (``limits``)
 ENDED = "ended"  # the owner of a buffer whose reply no worker may write to any more
 
 Event = dict[str, Any]

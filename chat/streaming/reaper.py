@@ -26,7 +26,7 @@ from chat.models import Message
 
 from . import bus
 from .events import status_event
-from .store import DbRunner, build_request, db_job, estimated_usage, usage_fields
+from .store import DbRunner, build_request, db_job, ended_reply_fields, final_usage
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ def interrupt_reply(message_id: uuid.UUID, streamed: Streamed | None) -> Message
     if streamed is None or streamed.seq < message.stream_seq:
         streamed = Streamed(message.reasoning, message.content, message.stream_seq)
     # Text only: reading every attached image to count tokens would be wasted I/O.
-    usage = estimated_usage(build_request(message, images=False), *_texts(streamed))
+    usage = final_usage(build_request(message, images=False), None, *_texts(streamed))
     done = Message.objects.filter(id=message_id, status=Message.Status.STREAMING).update(
         status=Message.Status.INTERRUPTED,
         reasoning=streamed.reasoning,
@@ -97,7 +97,7 @@ def interrupt_reply(message_id: uuid.UUID, streamed: Streamed | None) -> Message
         error_code="worker_lost",
         error_message=INTERRUPTED_MESSAGE,
         completed_at=timezone.now(),
-        **usage_fields(message.model, message.created_at, usage),
+        **ended_reply_fields(message.model, message.created_at, usage),
     )
     return Message.objects.get(id=message_id) if done else None
 

@@ -120,6 +120,7 @@ def fail_unclaimed(message_id: uuid.UUID, error_code: str, error_message: str) -
         stream_seq=1,
         error_code=error_code,
         error_message=error_message,
+        reserved_tokens=0,
     )
     return Message.objects.get(id=message_id) if failed else None
 
@@ -215,8 +216,18 @@ def save_progress(message_id: uuid.UUID, lease: str, progress: Progress) -> Save
     return SaveOutcome.CANCEL_REQUESTED if mine.exists() else SaveOutcome.LEASE_LOST
 
 
-def estimated_usage(request: ChatRequest, reasoning: str, content: str) -> Usage:
-    """Estimate usage from the text, for streams that ended before the upstream reported it."""
+def final_usage(
+    request: ChatRequest, reported: Usage | None, reasoning: str, content: str
+) -> Usage:
+    """Return what a reply used: as the upstream reported it, else estimated from its text.
+
+    A reply the model sent nothing for (the key refused, rate-limited after retries, the
+    connection refused, the input rejected) used nothing: 0 tokens, 0 cost, no quota.
+    """
+    if reported is not None:
+        return reported
+    if not reasoning and not content:
+        return Usage()
     return estimate_usage((turn.content for turn in request.messages), reasoning, content)
 
 
@@ -244,6 +255,11 @@ def usage_fields(model: str, asked_at: datetime, usage: Usage) -> dict[str, Any]
     }
 
 
+def ended_reply_fields(model: str, asked_at: datetime, usage: Usage) -> dict[str, Any]:
+    """Return the usage columns of a reply that ended; its reservation is released."""
+    return {**usage_fields(model, asked_at, usage), "reserved_tokens": 0}
+
+
 @db_job
 def finish(
     job: ReplyJob,
@@ -257,7 +273,7 @@ def finish(
 
     None when the reply is no longer this worker's (the reaper ended it).
     """
-    usage = progress.usage or estimated_usage(job.request, progress.reasoning, progress.content)
+    usage = final_usage(job.request, progress.usage, progress.reasoning, progress.content)
     now = timezone.now()
     mine = Message.objects.filter(
         id=job.message_id, status=Message.Status.STREAMING, lease=job.lease
@@ -277,7 +293,7 @@ def finish(
         error_code=error_code,
         error_message=error_message,
         upstream_request_id=progress.request_id or "",
-        **usage_fields(job.request.model, job.created_at, usage),
+        **ended_reply_fields(job.request.model, job.created_at, usage),
     )
     if not updated:
         # A retry after a write that committed but whose answer was lost finds its own end.

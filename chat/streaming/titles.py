@@ -7,11 +7,13 @@ import re
 import uuid
 
 from django.conf import settings
+from django.utils import timezone
 
-from chat.models import Conversation, Message
+from chat.models import Conversation, Message, TitleUsage
 from chat.upstream import ChatRequest, ChatTurn, UpstreamClient
+from chat.upstream.events import Usage
 
-from .store import DbRunner, db_job
+from .store import DbRunner, db_job, final_usage, usage_fields
 
 logger = logging.getLogger(__name__)
 
@@ -70,6 +72,23 @@ def save_title(conversation_id: uuid.UUID, title: str) -> bool:
     )
 
 
+@db_job
+def record_title_usage(
+    conversation_id: uuid.UUID, request: ChatRequest, reported: Usage | None, text: str
+) -> TitleUsage | None:
+    """Store what asking for a title used (the spend report's "titles"); None if nothing."""
+    usage = final_usage(request, reported, "", text)
+    if not usage.input_tokens and not usage.output_tokens:
+        return None
+    asked_at = timezone.now()
+    return TitleUsage.objects.create(
+        conversation_id=conversation_id,
+        model=request.model,
+        created_at=asked_at,
+        **usage_fields(request.model, asked_at, usage),
+    )
+
+
 async def write_title(
     conversation_id: uuid.UUID, client: UpstreamClient, db: DbRunner
 ) -> str | None:
@@ -77,13 +96,20 @@ async def write_title(
     if request is None:
         return None
     parts: list[str] = []
+    usage: Usage | None = None
+    failed = False
     async for event in client.stream(request):
         if event.kind == "content":
             parts.append(event.text)
+        elif event.kind == "usage":
+            usage = event.usage
         elif event.kind == "error":
             assert event.error is not None  # an "error" event always carries its error
             logger.info("title for %s not written: %s", conversation_id, event.error.code)
-            return None
+            failed = True
+    await db(record_title_usage, conversation_id, request, usage, "".join(parts))
+    if failed:
+        return None
     title = clean_title("".join(parts))
     if not title:
         return None

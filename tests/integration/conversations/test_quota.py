@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.utils import timezone
 
+from chat.conversations.fairuse import ANSWER_RESERVE_TOKENS
 from chat.conversations.quota import month_bounds
 from chat.models import Conversation, Message
 from tests.integration.reply_factories import make_reply
@@ -43,6 +44,8 @@ def test_send_over_quota_is_refused_and_writes_nothing(
     with django_capture_on_commit_callbacks() as callbacks:
         response = send(alice_client, reply.conversation_id)
     assert response.status_code == 429
+    _, resets_at = month_bounds(timezone.now())
+    assert 0 < int(response["Retry-After"]) <= (resets_at - timezone.now()).total_seconds() + 1
     error = response.json()["error"]
     assert error["code"] == "quota_exceeded"
     assert "used 1,000 of your 1,000 tokens this month" in error["message"]
@@ -65,18 +68,52 @@ def test_regenerate_over_quota_is_refused_and_writes_nothing(
     assert callbacks == []
 
 
-def test_send_under_quota_goes_through(alice, alice_client, django_capture_on_commit_callbacks):
-    set_quota(alice, 1000)
+def test_send_under_quota_goes_through_and_reserves_its_estimate(
+    alice, alice_client, django_capture_on_commit_callbacks
+):
+    set_quota(alice, 10_000)
     reply = use_tokens(alice, 999)
     with django_capture_on_commit_callbacks():
         response = send(alice_client, reply.conversation_id)
     assert response.status_code == 202
+    pending = Message.objects.get(id=response.json()["assistant_message"]["id"])
+    # The conversation so far (the last reply's 999 tokens), the question (5), an answer.
+    assert pending.reserved_tokens == 999 + 5 + ANSWER_RESERVE_TOKENS
+    quota = alice_client.get("/api/me/").json()["quota"]
+    assert quota["used_tokens"] == 999
+    assert quota["reserved_tokens"] == pending.reserved_tokens
+    assert quota["remaining_tokens"] == 10_000 - 999 - pending.reserved_tokens
+
+
+def test_send_whose_estimate_does_not_fit_is_refused(
+    alice, alice_client, django_capture_on_commit_callbacks
+):
+    set_quota(alice, 3_000)
+    reply = use_tokens(alice, 999)
+    before = Message.objects.count()
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = send(alice_client, reply.conversation_id)
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"])
+    error = response.json()["error"]
+    assert error["code"] == "quota_exceeded"
+    assert "may use about 3,004 tokens and you have 2,001 left" in error["message"]
+    assert Message.objects.count() == before
+    assert callbacks == []
+
+
+def test_a_finished_reply_releases_its_reservation(alice, alice_client):
+    set_quota(alice, 100_000)
+    reply = use_tokens(alice, 500)
+    Message.objects.filter(id=reply.id).update(reserved_tokens=5_000)  # ended: no longer held
+    quota = alice_client.get("/api/me/").json()["quota"]
+    assert (quota["used_tokens"], quota["reserved_tokens"]) == (500, 0)
 
 
 def test_last_months_tokens_and_other_users_tokens_do_not_count(
     alice, bob, alice_client, django_capture_on_commit_callbacks
 ):
-    set_quota(alice, 1000)
+    set_quota(alice, 10_000)
     start, _ = month_bounds(timezone.now())
     use_tokens(alice, 5000, when=start - timedelta(microseconds=1))
     use_tokens(bob, 5000)
@@ -105,6 +142,7 @@ def test_me_reports_the_remaining_allowance(alice, alice_client):
         "quota": {
             "monthly_tokens": 1000,
             "used_tokens": 400,
+            "reserved_tokens": 0,
             "remaining_tokens": 600,
             "resets_at": resets_at.isoformat().replace("+00:00", "Z"),
         },

@@ -12,7 +12,11 @@ from chat.models import Message
 from tests.factories import make_user
 from tests.integration.reply_factories import at, make_reply
 
-CSV_HEADER = "group,requests,input_tokens,output_tokens,reasoning_tokens,cached_tokens,cost"
+# The contract's columns, in order, then how many requests' usage was estimated.
+CSV_HEADER = (
+    "group,requests,input_tokens,output_tokens,reasoning_tokens,cached_tokens,cost,"
+    "estimated_requests"
+)
 RANGE = "start=2025-03-01&end=2025-03-31"
 
 
@@ -94,11 +98,11 @@ def test_csv_by_day_has_the_contract_header_and_one_row_per_active_day(admin_cli
     assert response.content.decode().splitlines()[0] == CSV_HEADER
     assert rows_of(response) == [
         {"group": "2025-03-01", "requests": "2", "input_tokens": "300", "output_tokens": "70",
-         "reasoning_tokens": "30", "cached_tokens": "10", "cost": "0.000300"},
+         "reasoning_tokens": "30", "cached_tokens": "10", "cost": "0.000300", "estimated_requests": "0"},
         {"group": "2025-03-02", "requests": "2", "input_tokens": "1300", "output_tokens": "500",
-         "reasoning_tokens": "350", "cached_tokens": "0", "cost": "0.001000"},
+         "reasoning_tokens": "350", "cached_tokens": "0", "cost": "0.001000", "estimated_requests": "0"},
         {"group": "2025-03-31", "requests": "1", "input_tokens": "10", "output_tokens": "10",
-         "reasoning_tokens": "0", "cached_tokens": "0", "cost": "0.500000"},
+         "reasoning_tokens": "0", "cached_tokens": "0", "cost": "0.500000", "estimated_requests": "0"},
     ]  # fmt: skip
 
 
@@ -210,3 +214,16 @@ def test_spend_is_aggregated_in_a_fixed_number_of_queries(
         assert admin_client.get(f"/admin/spend/?{RANGE}&group_by=user").status_code == 200
     with django_assert_max_num_queries(4):
         assert admin_client.get(f"/admin/spend.csv?{RANGE}&group_by=user").status_code == 200
+
+
+def test_estimated_usage_is_marked_and_refused_replies_are_not_requests(admin_client, alice):
+    make_reply(alice, created_at=at("2025-03-05"), input_tokens=50, output_tokens=20)
+    estimated = make_reply(alice, created_at=at("2025-03-05"), input_tokens=40, output_tokens=9)
+    Message.objects.filter(id=estimated.id).update(usage_estimated=True)
+    make_reply(alice, created_at=at("2025-03-05"), status=Message.Status.FAILED)  # 0 tokens
+    rows = rows_of(admin_client.get(f"/admin/spend.csv?{RANGE}&group_by=user"))
+    assert [(r["group"], r["requests"], r["estimated_requests"]) for r in rows] == [
+        ("alice", "2", "1")
+    ]
+    page = admin_client.get(f"/admin/spend/?{RANGE}&group_by=user").content.decode()
+    assert "≈ 1" in page
