@@ -15,5 +15,10 @@ else:
 class PonderUserAdmin(_UserAdminBase):
     # Django's UserAdmin sets fieldsets; the stubs allow None for any ModelAdmin.
     assert UserAdmin.fieldsets is not None
-    fieldsets = (*UserAdmin.fieldsets, ("Quota", {"fields": ("monthly_token_quota",)}))
+    fieldsets = (
+        *UserAdmin.fieldsets,
+        ("Quota", {"fields": ("monthly_token_quota",)}),
+        ("Retention", {"fields": ("legal_hold",)}),
+    )
     list_display = ("username", "email", "is_staff", "is_active", "monthly_token_quota")
+    list_filter = (*UserAdmin.list_filter, "legal_hold")

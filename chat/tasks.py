@@ -16,7 +16,9 @@ from django.conf import settings
 
 from chat import metrics
 from chat.logcontext import clean_request_id
+from chat.retention import purge_by_policy
 from chat.streaming.runtime import Hooks, WorkerRuntime
+from chat.streaming.store import db_job
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +59,12 @@ def request_title(conversation_id: uuid.UUID) -> None:
     generate_title.delay(str(conversation_id))
 
 
-HOOKS = Hooks(requeue_reply=requeue_reply, request_title=request_title)
+@db_job
+def run_retention() -> None:
+    purge_by_policy()
+
+
+HOOKS = Hooks(requeue_reply=requeue_reply, request_title=request_title, run_daily=run_retention)
 
 
 def runtime() -> WorkerRuntime:

@@ -58,6 +58,15 @@ def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def envdays(name: str) -> int | None:
+    """Return a whole number of days from an environment variable; None when unset, empty
+    or 0 (off). Raise on anything else but a positive whole number."""
+    value = os.environ.get(name, "").strip() or "0"
+    if not (value.isascii() and value.isdigit()):
+        raise ImproperlyConfigured(f"{name} must be a whole number of days (got {value!r})")
+    return int(value) or None
+
+
 def load_secret_key(var_dir: Path) -> str:
     """Return DJANGO_SECRET_KEY, or a key generated once and kept in var/secret_key (0600)."""
     if key := os.environ.get("DJANGO_SECRET_KEY"):

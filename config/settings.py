@@ -12,6 +12,7 @@ from .env import (
     bundled_redis_socket,
     celery_broker_url,
     envbool,
+    envdays,
     envint,
     envlist,
     envrate,
@@ -281,6 +282,10 @@ LOGGING = {
         "daphne": {"level": "WARNING"},
     },
 }
+
+# --- Retention: message text, reasoning and images older than this many days are purged
+# (usage and cost stay). None: kept until an administrator removes them.
+RETENTION_DAYS = envdays("PONDER_RETENTION_DAYS")
 
 # --- Metrics: GET /metrics (web) and each worker's own port; both need the bearer token --------
 METRICS_TOKEN = os.environ.get("PONDER_METRICS_TOKEN", "")

@@ -17,7 +17,7 @@ DJANGO_ADMIN_PREFIX = "admin/"
 def env_vars_read_by_code() -> set[str]:
     names: set[str] = set()
     pattern = re.compile(
-        r"""(?:environ(?:\.get)?\(|environ\[|envbool\(|envlist\(|_env\.\w+\()\s*["']([A-Z][A-Z0-9_]+)["']"""
+        r"""(?:environ(?:\.get)?\(|environ\[|envbool\(|envdays\(|envlist\(|_env\.\w+\()\s*["']([A-Z][A-Z0-9_]+)["']"""
     )
     for top in SOURCES:
         for path in (ROOT / top).rglob("*.py"):

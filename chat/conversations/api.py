@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -129,5 +130,6 @@ def me_view(request: AuthenticatedHttpRequest) -> JsonResponse:
             "username": user.get_username(),
             "is_staff": user.is_staff,
             "quota": get_quota(user).as_json(),
+            "retention_days": settings.RETENTION_DAYS,
         }
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -28,6 +29,7 @@ def render_app(
             "conversation": conversation,
             "conversations": [conversation_summary_json(c) for c in conversations],
             "username": request.user.get_username(),
+            "retention_days": settings.RETENTION_DAYS,
         },
     }
     return render(request, "chat/app.html", context)

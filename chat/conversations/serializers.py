@@ -29,6 +29,8 @@ def message_json(message: Message) -> dict[str, Any]:
         "timings": timings_json(message),
         "cost": None if message.cost is None else str(message.cost),
         "cost_currency": message.cost_currency or None,
+        # The retention policy removed its text, reasoning and images; usage and cost stay.
+        "purged": message.purged_at is not None,
     }
 
 

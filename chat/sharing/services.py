@@ -207,6 +207,7 @@ def shared_conversation(link: ShareLink) -> SharedConversation:
         conversation_id=link.conversation_id,
         id__in=link.message_ids,
         status=Message.Status.COMPLETE,
+        purged_at__isnull=True,
     ).prefetch_related("attachments")
     by_id = {str(message.id): message for message in messages}
     shown = [by_id[message_id] for message_id in link.message_ids if message_id in by_id]

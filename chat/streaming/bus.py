@@ -19,6 +19,7 @@ import json
 import logging
 import uuid
 import weakref
+from datetime import date
 from typing import Any, Literal, cast
 
 import redis
@@ -75,6 +76,11 @@ def owner_key(message_id: uuid.UUID | str) -> str:
 def requeued_key(message_id: uuid.UUID | str) -> str:
     """Marks a pending reply the reaper queued again, so it is queued once per few minutes."""
     return f"ponder:requeued:{message_id}"
+
+
+def daily_key(day: date) -> str:
+    """Taken by the one worker that does the deployment's once-a-day work on ``day`` (UTC)."""
+    return f"ponder:daily:{day.isoformat()}"
 
 
 def group_name(conversation_id: uuid.UUID | str) -> str:

@@ -23,6 +23,7 @@ from django.conf import settings
 from chat.upstream import UpstreamClient
 
 from . import bus, store
+from .daily import run_daily_forever
 from .reaper import reap_forever
 from .reply import Beat, ReplyHandle, stream_reply
 from .titles import write_title
@@ -39,6 +40,8 @@ class Hooks:
 
     requeue_reply: Callable[[uuid.UUID], None]
     request_title: Callable[[uuid.UUID], None]
+    # The deployment's once-a-day work (the retention policy), run in a database thread.
+    run_daily: Callable[[], None]
 
 
 class WorkerRuntime:
@@ -88,6 +91,7 @@ class WorkerRuntime:
         self.client = UpstreamClient(store.upstream_config())
         asyncio.create_task(self._listen_for_cancels())
         asyncio.create_task(reap_forever(self.db, self.hooks.requeue_reply))
+        asyncio.create_task(run_daily_forever(self.db, self.hooks.run_daily))
 
     async def _listen_for_cancels(self) -> None:
         """Stop local replies named on the cancel channel (the flag key covers the rest)."""

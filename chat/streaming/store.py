@@ -14,6 +14,7 @@ from typing import Any, ParamSpec, Protocol, TypeVar, cast
 
 from django.conf import settings
 from django.db import close_old_connections
+from django.db.models import Q
 from django.utils import timezone
 
 from chat.models import Message
@@ -138,8 +139,10 @@ def build_request(reply: Message, *, images: bool = True) -> ChatRequest:
     echo_reasoning = bool(model and model.echo_reasoning)
     question = reply.reply_to
     assert question is not None  # every assistant reply answers a user message
+    # Turns the retention policy purged are left out: they have no text to send.
     questions = list(
         Message.objects.filter(
+            Q(purged_at__isnull=True) | Q(id=question.id),
             conversation_id=reply.conversation_id,
             role=Message.Role.USER,
             created_at__lte=question.created_at,

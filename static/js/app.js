@@ -12,7 +12,9 @@ const view = new ConversationView({
   replyFinished: () => router.refreshQuota(),
   listChanged: (id) => router.refreshList(id),
 });
-router = new Router(document.querySelector("[data-sidebar]"), view, initial.conversations);
+router = new Router(document.querySelector("[data-sidebar]"), view, initial.conversations, {
+  retentionDays: initial.retention_days,
+});
 
 view.show(initial.conversation);
 view.loadModels();

@@ -10,6 +10,8 @@ import { FINISHED } from "./statuses.js";
 import { ThinkingPane, thinkingLabel } from "./thinking.js";
 
 const RENDER_INTERVAL_MS = 60;
+// Shown instead of a message whose text the retention policy removed (usage and cost stay).
+const PURGED_TEXT = "Removed by the retention policy";
 
 function element(tag, className, text) {
   const node = document.createElement(tag);
@@ -33,7 +35,9 @@ export class UserMessageView {
     this.root.dataset.status = message.status;
     this.root.dataset.messageId = message.id;
     this.root.setAttribute("aria-label", "You said");
-    const bubble = element("div", "bubble", message.content);
+    const bubble = message.purged
+      ? element("div", "bubble purged-note", PURGED_TEXT)
+      : element("div", "bubble", message.content);
     const actions = element("div", "message-actions");
     actions.append(copyButton(() => this.message.content, "Copy message"));
     const body = element("div", "user-body");
@@ -292,7 +296,10 @@ export class AssistantMessageView {
     notice.removeAttribute("role");
     let text = "";
     let action = null;
-    if (m.status === "failed") {
+    if (m.purged) {
+      notice.classList.add("notice-info", "purged-note");
+      text = PURGED_TEXT;
+    } else if (m.status === "failed") {
       notice.classList.add("notice-failed");
       notice.setAttribute("role", "alert");
       text = m.error?.message || "The reply failed.";
@@ -322,6 +329,7 @@ export class AssistantMessageView {
     this.footer.classList.toggle("is-finished", finished);
     this.actions.hidden = !finished;
     this.regenerateButton.disabled = !finished;
+    this.regenerateButton.hidden = Boolean(m.purged); // its question is gone too
     this.copyButton.hidden = !m.content;
     this.statusBadge.hidden = m.status !== "cancelled";
     this.statusBadge.textContent = m.status === "cancelled" ? "Stopped" : "";

@@ -2,6 +2,7 @@
 // and the sidebar that lists, opens, renames and deletes conversations.
 
 import { api } from "./api.js";
+import { deleteDialogText } from "./deletion.js";
 import { confirmDialog } from "./dialog.js";
 import { Sidebar } from "./sidebar.js";
 import { reported, toast } from "./toast.js";
@@ -10,9 +11,11 @@ const CONVERSATION_PATH = /^\/c\/([0-9a-f-]{36})\/?$/i;
 
 export class Router {
   // `view`: the conversation view (currentId, show, focus, renamed);
-  // `conversations`: the sidebar's first list, from the page.
-  constructor(sidebarRoot, view, conversations) {
+  // `conversations`: the sidebar's first list, from the page;
+  // `retentionDays`: after how many days the retention policy purges messages (null: never).
+  constructor(sidebarRoot, view, conversations, { retentionDays = null } = {}) {
     this.view = view;
+    this.retentionDays = retentionDays;
     this.sidebar = new Sidebar(sidebarRoot, {
       search: async (query) => (await reported(api.conversations(query))).results,
       open: (id) => this.navigate(id),
@@ -114,7 +117,7 @@ export class Router {
   async remove(id, title) {
     const ok = await confirmDialog({
       title: "Delete this chat?",
-      text: `“${title}” and all its messages will be deleted. This cannot be undone.`,
+      text: deleteDialogText(title, this.retentionDays),
     });
     if (!ok) return;
     try {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+from django.test import override_settings
 from django.utils import timezone
 
 from chat.conversations.fairuse import ANSWER_RESERVE_TOKENS
@@ -128,6 +129,7 @@ def test_no_quota_means_no_limit(alice, alice_client, django_capture_on_commit_c
         assert send(alice_client, reply.conversation_id).status_code == 202
 
 
+@override_settings(RETENTION_DAYS=None)
 def test_me_reports_the_remaining_allowance(alice, alice_client):
     set_quota(alice, 1000)
     use_tokens(alice, 300)
@@ -146,6 +148,7 @@ def test_me_reports_the_remaining_allowance(alice, alice_client):
             "remaining_tokens": 600,
             "resets_at": resets_at.isoformat().replace("+00:00", "Z"),
         },
+        "retention_days": None,
     }
 
 
