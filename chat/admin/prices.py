@@ -109,9 +109,9 @@ class ModelPriceAdmin(_ModelPriceAdminBase):
     def save_model(
         self, request: HttpRequest, obj: ModelPrice, form: forms.ModelForm[ModelPrice], change: bool
     ) -> None:
-        before = field_values(ModelPrice.objects.get(pk=obj.pk), AUDITED) if change else None
+        before = stored_values(obj.pk) if change else None
         super().save_model(request, obj, form, change)
-        record_price(request, obj, before=before, after=field_values(obj, AUDITED))
+        record_price(request, obj, before=before, after=stored_values(obj.pk))
 
     def delete_model(self, request: HttpRequest, obj: ModelPrice) -> None:
         record_price(request, obj, before=field_values(obj, AUDITED), after=None)
@@ -121,6 +121,11 @@ class ModelPriceAdmin(_ModelPriceAdminBase):
         for price in queryset:
             record_price(request, price, before=field_values(price, AUDITED), after=None)
         super().delete_queryset(request, queryset)
+
+
+def stored_values(price_id: int) -> dict[str, Any]:
+    """Return a price as the database holds it (the form's "0.4" is stored as "0.400000")."""
+    return field_values(ModelPrice.objects.get(pk=price_id), AUDITED)
 
 
 def record_price(
