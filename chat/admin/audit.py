@@ -169,7 +169,7 @@ class AuditEntryAdmin(_AuditEntryAdminBase):
             Action.EXPORT_DOWNLOADED,
             request=request,
             export="audit",
-            filters=request.GET.urlencode(),
+            filters=dict(request.GET.items()),
         )
         filename = f"ponder-audit-{timezone.now():%Y-%m-%d}.csv"
         return HttpResponse(
