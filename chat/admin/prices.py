@@ -6,9 +6,12 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from chat.audit import Action, field_values, record
 from chat.models import ModelPrice
 from chat.upstream.catalog import MODELS
 
@@ -18,6 +21,14 @@ if TYPE_CHECKING:  # Django's form and admin classes are generic only in django-
 else:
     _ModelPriceFormBase = forms.ModelForm
     _ModelPriceAdminBase = admin.ModelAdmin
+
+PER_MILLION = (
+    "input_per_million",
+    "cached_input_per_million",
+    "output_per_million",
+    "thinking_output_per_million",
+)
+AUDITED = ("model", "currency", "effective_from", *PER_MILLION)
 
 
 class ModelIdInput(forms.TextInput):
@@ -58,12 +69,7 @@ class ModelPriceForm(_ModelPriceFormBase):
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         assert cleaned is not None  # ModelForm.clean returns cleaned_data
-        for name in (
-            "input_per_million",
-            "cached_input_per_million",
-            "output_per_million",
-            "thinking_output_per_million",
-        ):
+        for name in PER_MILLION:
             value = cleaned.get(name)
             if value is not None and value < 0:
                 self.add_error(name, "A price cannot be negative.")
@@ -97,15 +103,45 @@ class ModelPriceAdmin(_ModelPriceAdminBase):
                 ),
             },
         ),
-        (
-            "Per million tokens",
-            {
-                "fields": (
-                    "input_per_million",
-                    "cached_input_per_million",
-                    "output_per_million",
-                    "thinking_output_per_million",
-                )
-            },
-        ),
+        ("Per million tokens", {"fields": PER_MILLION}),
+    )
+
+    def save_model(
+        self, request: HttpRequest, obj: ModelPrice, form: forms.ModelForm[ModelPrice], change: bool
+    ) -> None:
+        before = stored_values(obj.pk) if change else None
+        super().save_model(request, obj, form, change)
+        record_price(request, obj, before=before, after=stored_values(obj.pk))
+
+    def delete_model(self, request: HttpRequest, obj: ModelPrice) -> None:
+        record_price(request, obj, before=field_values(obj, AUDITED), after=None)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ModelPrice]) -> None:
+        for price in queryset:
+            record_price(request, price, before=field_values(price, AUDITED), after=None)
+        super().delete_queryset(request, queryset)
+
+
+def stored_values(price_id: int) -> dict[str, Any]:
+    """Return a price as the database holds it (the form's "0.4" is stored as "0.400000")."""
+    return field_values(ModelPrice.objects.get(pk=price_id), AUDITED)
+
+
+def record_price(
+    request: HttpRequest,
+    price: ModelPrice,
+    *,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+) -> None:
+    """Audit a price added (no before), changed, or deleted (no after)."""
+    record(
+        Action.PRICE_CHANGED,
+        request=request,
+        target_type="price",
+        target_id=price.pk,
+        model=price.model,
+        before=before,
+        after=after,
     )

@@ -21,6 +21,7 @@ from chat.admin.filters import (
     cost_text,
     matching_conversations,
 )
+from chat.audit import Action, record
 from chat.models import Conversation, Message
 
 if TYPE_CHECKING:  # django-stubs' helpers: types only, not needed (nor installed) at runtime
@@ -159,6 +160,7 @@ class ConversationAdmin(_ConversationAdminBase):
             return redirect
         if not self.has_view_permission(request, conversation):
             raise PermissionDenied
+        record_reading(request, conversation)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -174,6 +176,18 @@ class ConversationAdmin(_ConversationAdminBase):
             **(extra_context or {}),
         }
         return TemplateResponse(request, "admin/chat/conversation/transcript.html", context)
+
+
+def record_reading(request: HttpRequest, conversation: Conversation) -> None:
+    """Leave a trace when an admin reads someone else's conversation; their own is theirs."""
+    if conversation.owner_id != request.user.pk:
+        record(
+            Action.TRANSCRIPT_VIEWED,
+            request=request,
+            target_type="conversation",
+            target_id=conversation.id,
+            target_owner=conversation.owner,
+        )
 
 
 @dataclass(frozen=True, slots=True)

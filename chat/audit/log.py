@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from datetime import date
 from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
+from django.db.models import Model
 from django.http import HttpRequest
 
 from chat.models import AuditEntry
@@ -43,3 +46,15 @@ def record(
         target_owner=owner or "",
         detail=detail,
     )
+
+
+def field_values(instance: Model, names: Iterable[str]) -> dict[str, Any]:
+    """Return the named fields' values as JSON holds them, for an entry's before and after."""
+    return {name: json_value(getattr(instance, name)) for name in names}
+
+
+def json_value(value: Any) -> Any:
+    """Keep numbers, text, booleans and null; dates become ISO 8601, the rest (Decimal) text."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return value.isoformat() if isinstance(value, date) else str(value)

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from chat import metrics
+from chat.audit import Action, record
 from chat.errors import BadRequest, Conflict, NotFound
 from chat.logcontext import request_id
 from chat.models import Conversation, Message, Upload
@@ -90,6 +91,13 @@ def delete_conversation(user: User, conversation_id: uuid.UUID) -> None:
     """Hide a conversation from its owner for good, and stop its running replies."""
     conversation = access_conversation(user, conversation_id)
     Conversation.objects.filter(id=conversation.id).update(deleted_at=timezone.now())
+    record(
+        Action.CONVERSATION_DELETED,
+        actor=user,
+        target_type="conversation",
+        target_id=conversation.id,
+        target_owner=user,
+    )
     running = conversation.messages.filter(
         status__in=[Message.Status.PENDING, Message.Status.STREAMING]
     ).values_list("id", flat=True)

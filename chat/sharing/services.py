@@ -149,20 +149,22 @@ def revoke_link(link: ShareLink) -> None:
     ShareLink.objects.filter(id=link.id, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
-def revoke_share(user: User, token: str) -> None:
+def revoke_share(user: User, token: str) -> ShareLink:
     """Revoke the link with this token, if it belongs to the user; else raise NotFound."""
     link = ShareLink.objects.filter(token_hash=hash_token(token), conversation__owner=user).first()
     if link is None:
         raise NotFound("share link")
     revoke_link(link)
+    return link
 
 
-def revoke_share_by_id(user: User, link_id: uuid.UUID) -> None:
+def revoke_share_by_id(user: User, link_id: uuid.UUID) -> ShareLink:
     """Revoke one of the user's links by its id (the list shows ids, never tokens)."""
     link = ShareLink.objects.filter(id=link_id, conversation__owner=user).first()
     if link is None:
         raise NotFound("share link")
     revoke_link(link)
+    return link
 
 
 def resolve_share(token: str) -> ShareLink:
@@ -172,7 +174,7 @@ def resolve_share(token: str) -> ShareLink:
         raise NotFound("share link")
     digest = hash_token(token)
     link = (
-        ShareLink.objects.select_related("conversation")
+        ShareLink.objects.select_related("conversation__owner")
         .filter(
             token_hash=digest,
             conversation__owner__is_active=True,

@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
+from chat.audit import Action, record
 from chat.http import (
     AuthenticatedHttpRequest,
     error_page,
@@ -58,6 +59,18 @@ def share_link_json(link: ShareLink) -> dict[str, Any]:
     }
 
 
+def record_share(action: Action, request: HttpRequest, link: ShareLink) -> None:
+    """Audit a link's life: the owner is the conversation's, whoever made or opened it."""
+    record(
+        action,
+        request=request,
+        target_type="share",
+        target_id=link.id,
+        target_owner=link.conversation.owner,
+        conversation=str(link.conversation_id),
+    )
+
+
 @require_http_methods(["GET", "POST"])
 @json_api
 def conversation_shares_view(
@@ -73,6 +86,7 @@ def conversation_shares_view(
         include_reasoning=bool(get_bool(body, "include_reasoning")),
         expires_in_days=get_int(body, "expires_in_days"),  # its range: 404 first
     )
+    record_share(Action.SHARE_CREATED, request, created.link)
     url = request.build_absolute_uri(reverse("share_page", args=[created.token]))
     answer = {
         "token": created.token,
@@ -87,14 +101,15 @@ def conversation_shares_view(
 @require_http_methods(["DELETE"])
 @json_api
 def share_view(request: AuthenticatedHttpRequest, token: str) -> HttpResponse:
-    sharing.revoke_share(request.user, token)
+    record_share(Action.SHARE_REVOKED, request, sharing.revoke_share(request.user, token))
     return HttpResponse(status=204)
 
 
 @require_http_methods(["DELETE"])
 @json_api
 def share_link_view(request: AuthenticatedHttpRequest, link_id: uuid.UUID) -> HttpResponse:
-    sharing.revoke_share_by_id(request.user, link_id)
+    link = sharing.revoke_share_by_id(request.user, link_id)
+    record_share(Action.SHARE_REVOKED, request, link)
     return HttpResponse(status=204)
 
 
@@ -104,6 +119,7 @@ def share_page(request: HttpRequest, token: str) -> HttpResponse:
     """Show a shared snapshot to anyone with the link; a dead link is a plain 404."""
     link = sharing.resolve_share(token)
     sharing.count_view(link)
+    record_share(Action.SHARE_VIEWED, request, link)
     context = {"shared": sharing.shared_conversation(link), "token": token}
     response = render(request, "share/page.html", context)
     for header, value in SHARE_PAGE_HEADERS.items():

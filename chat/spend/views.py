@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from chat.audit import Action, record
 from chat.errors import BadRequest
 
 from .report import SpendQuery, SpendRow, parse_spend_query, spend_rows, total, write_csv
@@ -114,6 +115,7 @@ def spend_csv_view(request: HttpRequest) -> HttpResponse:
     query = parse_spend_query(request.GET, today=utc_today())
     out = io.StringIO()
     write_csv(spend_rows(query), out)
+    record(Action.EXPORT_DOWNLOADED, request=request, export="spend", filters=query.as_params())
     filename = f"ponder-spend-{query.start}-{query.end}-by-{query.group_by}.csv"
     return HttpResponse(
         out.getvalue(),

@@ -78,9 +78,7 @@ def dead_upstream_session(django_db_blocker, transactional_db, protocol):
     stack.stop()
 
 
-def test_a_reply_whose_upstream_refuses_the_connection_costs_nothing(
-    dead_upstream_session, priced
-):
+def test_a_reply_whose_upstream_refuses_the_connection_costs_nothing(dead_upstream_session, priced):
     conversation_id = dead_upstream_session.new_conversation()
     with dead_upstream_session.websocket(conversation_id) as ws:
         sent = dead_upstream_session.send(conversation_id, "Anyone there? " * 50)
