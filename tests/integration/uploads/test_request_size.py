@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import io
 import json
 import os
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import pytest
 from django.core.files.base import ContentFile
@@ -14,8 +20,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from chat.models import Conversation, Message, Upload
+from chat.streaming import store
+from chat.streaming.reply import Beat, stream_reply
 from chat.streaming.store import build_request
+from chat.uploads import budget
 from chat.uploads.images import data_url
+from chat.upstream import UpstreamClient
+from chat.upstream import client as client_module
 
 
 def noisy(size: tuple[int, int], fmt: str = "PNG") -> bytes:
@@ -175,3 +186,44 @@ def test_an_oversized_image_stored_earlier_is_downscaled_when_sent(alice, settin
         assert image.size == (300, 100)
     with legacy.file.open("rb") as handle:
         assert handle.read() == original  # the stored file is left as it was
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_reads_and_encodes_images_off_its_event_loop(
+    alice, alice_client, simulator, settings, monkeypatch
+):
+    """The request is built in the DB thread pool and its body encoded in a thread."""
+    settings.DASHSCOPE_BASE_URL, settings.DASHSCOPE_API_KEY = simulator, "sk-test"
+    image = upload(alice_client, noisy((300, 300)))["id"]
+    conversation = Conversation.objects.create(owner=alice)
+    sent = send(alice_client, conversation, content="look", attachments=[image])
+    reply_id = uuid.UUID(sent.json()["assistant_message"]["id"])
+    threads: dict[str, set[str]] = {"data_url": set(), "encode_json": set()}
+
+    def spy(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
+        def wrapper(*args: Any) -> Any:
+            threads[name].add(threading.current_thread().name)
+            return real(*args)
+
+        return wrapper
+
+    monkeypatch.setattr(budget, "data_url", spy("data_url", budget.data_url))
+    monkeypatch.setattr(client_module, "encode_json", spy("encode_json", client_module.encode_json))
+
+    async def run() -> None:
+        pool = ThreadPoolExecutor(2, thread_name_prefix="test-db")
+        loop = asyncio.get_running_loop()
+
+        async def db(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+            return await loop.run_in_executor(pool, lambda: fn(*args, **kwargs))
+
+        async with UpstreamClient(store.upstream_config()) as client:
+            await stream_reply(reply_id, client, db, {}, Beat(), request_title=lambda _: None)
+        pool.shutdown()
+
+    loop_thread = threading.current_thread().name
+    asyncio.run(run())
+
+    assert Message.objects.get(id=reply_id).status == Message.Status.COMPLETE
+    assert threads["data_url"] and loop_thread not in threads["data_url"]
+    assert threads["encode_json"] and loop_thread not in threads["encode_json"]
