@@ -229,6 +229,14 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# --- Uploads ------------------------------------------------------------------------------
+# Images larger than this on their longest side are downscaled when uploaded (and, if
+# stored before that, when sent): beyond it the model's own resizing gains little detail.
+IMAGE_MAX_SIDE = int(os.environ.get("PONDER_IMAGE_MAX_SIDE", "2048"))
+# The base64 bytes of images one upstream request may carry: a message's own attachments
+# above it are refused; older turns' images past it are sent as "[image]" placeholders.
+MAX_REQUEST_IMAGE_BYTES = int(os.environ.get("PONDER_MAX_REQUEST_IMAGE_BYTES", "20000000"))
+
 # --- Security -----------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # the ES modules read it for X-CSRFToken

@@ -6,6 +6,7 @@ These run in the worker's small DB thread pool, never on its event loop.
 from __future__ import annotations
 
 import enum
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -19,12 +20,14 @@ from django.utils import timezone
 
 from chat.models import Message
 from chat.spend.pricing import compute_cost, price_in_force
-from chat.uploads.images import data_url
+from chat.uploads.budget import TurnMedia, media_for_turns
 from chat.upstream import ChatRequest, ChatTurn, UpstreamConfig
 from chat.upstream.catalog import get_model
 from chat.upstream.events import Usage
 from chat.upstream.request import Protocol as WireProtocol
 from chat.upstream.tokens import estimate_usage
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,8 +132,10 @@ def fail_unclaimed(message_id: uuid.UUID, error_code: str, error_message: str) -
 def build_request(reply: Message, *, images: bool = True) -> ChatRequest:
     """Return the upstream request: earlier turns (the versions on screen), then the question.
 
-    With ``images``, every attached image is read from the storage (``AttachmentUnavailable``
-    when one cannot be).
+    With ``images``, the attached images go as data URLs, read from the storage
+    (``AttachmentUnavailable`` when one cannot be): the question's always, earlier ones
+    newest first within ``MAX_REQUEST_IMAGE_BYTES``, the rest as "[image]" placeholders.
+    Reading, downscaling and encoding them is slow: call this off the event loop.
 
     Earlier answers are sent as ``content`` only; reasoning goes back upstream only for a
     model whose catalog entry says it needs it echoed.
@@ -156,15 +161,19 @@ def build_request(reply: Message, *, images: bool = True) -> ChatRequest:
             reply_to__in=[q.id for q in questions[:-1]], is_active_version=True
         ).exclude(content="")
     }
+    if images:
+        media = media_for_turns([list(q.attachments.all()) for q in questions])
+        log_left_out(reply, media)
+    else:
+        media = [TurnMedia() for _ in questions]
     turns: list[ChatTurn] = []
-    for message in questions:
-        uploads = list(message.attachments.all()) if images else []
+    for message, sent in zip(questions, media, strict=True):
         turns.append(
             ChatTurn(
                 role="user",
-                content=message.content,
-                images=tuple(data_url(u) for u in uploads if not u.is_video_frame),
-                video_frames=tuple(data_url(u) for u in uploads if u.is_video_frame),
+                content=sent.text_with_placeholders(message.content),
+                images=sent.images,
+                video_frames=sent.video_frames,
             )
         )
         if (answer := answers.get(message.id)) is not None:
@@ -176,6 +185,13 @@ def build_request(reply: Message, *, images: bool = True) -> ChatRequest:
         enable_thinking=reply.enable_thinking if model and model.thinking == "hybrid" else None,
         thinking_budget=reply.thinking_budget,
     )
+
+
+def log_left_out(reply: Message, media: list[TurnMedia]) -> None:
+    left_out = sum(len(turn.omitted) for turn in media)
+    if left_out:
+        logger.info("reply %s: %d earlier images or videos sent as placeholders (size cap)",
+                    reply.id, left_out)  # fmt: skip
 
 
 @dataclass(slots=True)

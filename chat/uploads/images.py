@@ -7,7 +7,8 @@ import hashlib
 import logging
 import uuid
 
-from django.core.files.base import File
+from django.conf import settings
+from django.core.files.base import ContentFile, File
 from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse
 from PIL import Image, UnidentifiedImageError
@@ -15,6 +16,8 @@ from PIL import Image, UnidentifiedImageError
 from accounts.models import User
 from chat.errors import BadRequest, NotFound, PayloadTooLarge
 from chat.models import Upload
+
+from .downscale import downscale, is_oversized
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +35,16 @@ ACCEPTED_FORMATS = {
 CONTENT_TYPE_ALIASES = {"image/jpg": "image/jpeg", "image/pjpeg": "image/jpeg"}
 
 
+# What Pillow raises for a file it cannot read (after Image.verify(), decoding may still fail).
+_UNREADABLE = (
+    UnidentifiedImageError,
+    OSError,
+    SyntaxError,
+    ValueError,
+    Image.DecompressionBombError,
+)
+
+
 def identify_image(data: bytes) -> tuple[str, int, int]:
     """Return (content type, width, height) of an accepted image; raise BadRequest otherwise."""
     import io
@@ -44,7 +57,7 @@ def identify_image(data: bytes) -> tuple[str, int, int]:
                 )
             image.verify()  # parses the whole file: truncated or corrupt images fail here
             fmt, width, height = image.format, image.width, image.height
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+    except _UNREADABLE:
         raise BadRequest(
             "The file is not a readable image.", code="invalid_image", field="file"
         ) from None
@@ -78,12 +91,18 @@ def store_upload(user: User, file: UploadedFile[bytes] | None) -> Upload:
             code="type_mismatch",
             field="file",
         )
+    if is_oversized(width, height):
+        try:
+            data, width, height = downscale(data)
+        except _UNREADABLE:
+            raise BadRequest(
+                "The file is not a readable image.", code="invalid_image", field="file"
+            ) from None
     upload = Upload(
         owner=user, content_type=content_type, size=len(data), width=width, height=height,
         sha256=hashlib.sha256(data).hexdigest(),
     )  # fmt: skip
-    file.seek(0)
-    upload.file.save(upload.id.hex, file, save=False)
+    upload.file.save(upload.id.hex, ContentFile(data), save=False)
     upload.save()
     return upload
 
@@ -111,7 +130,31 @@ def uploads_to_attach(user: User, upload_ids: list[uuid.UUID]) -> list[Upload]:
             code="unknown_attachment",
             field="attachments",
         )
-    return [found[upload_id] for upload_id in upload_ids]
+    uploads = [found[upload_id] for upload_id in upload_ids]
+    check_request_size(uploads)
+    return uploads
+
+
+def request_image_cap() -> int:
+    """Return how many base64 bytes of images one upstream request may carry."""
+    return int(settings.MAX_REQUEST_IMAGE_BYTES)
+
+
+def encoded_size(upload: Upload) -> int:
+    """Return the length of the upload's data URL (an oversized legacy upload: before shrinking)."""
+    return len(data_url_prefix(upload)) + 4 * -(-upload.size // 3)
+
+
+def check_request_size(uploads: list[Upload]) -> None:
+    """Raise BadRequest when one message's images are more than a request may carry."""
+    total, cap = sum(encoded_size(u) for u in uploads), request_image_cap()
+    if total > cap:
+        raise BadRequest(
+            f"These images come to {total / 1e6:.1f} MB once encoded; one message can carry "
+            f"at most {cap / 1e6:.1f} MB. Attach fewer or smaller images.",
+            code="attachments_too_large",
+            field="attachments",
+        )
 
 
 class AttachmentUnavailable(Exception):
@@ -157,13 +200,34 @@ def upload_response(upload: Upload) -> FileResponse:
     return response
 
 
+# Encoding in slices hands the GIL back between them: a worker thread encoding a 10 MB
+# image never holds the event loop's thread up for more than a few milliseconds.
+_B64_SLICE = 3 * 256 * 1024
+
+
+def data_url_prefix(upload: Upload) -> str:
+    return f"data:{upload.content_type};base64,"
+
+
 def data_url(upload: Upload) -> str:
     """Return the image as a base64 data URL: uploads are not reachable from Model Studio.
 
-    Raise AttachmentUnavailable when the stored image cannot be read back intact.
+    CPU-bound for large images: call it off the event loop. An upload stored before
+    uploads were downscaled is downscaled here (its stored file stays as it is). Raise
+    AttachmentUnavailable when the stored image cannot be read back intact.
     """
-    encoded = base64.b64encode(read_upload(upload)).decode("ascii")
-    return f"data:{upload.content_type};base64,{encoded}"
+    data = read_upload(upload)
+    if is_oversized(upload.width, upload.height):
+        try:
+            data = downscale(data)[0]
+        except _UNREADABLE as exc:
+            raise AttachmentUnavailable(f"upload {upload.id} cannot be downscaled: {exc}") from exc
+    view = memoryview(data)
+    encoded = b"".join(
+        base64.b64encode(view[start : start + _B64_SLICE])
+        for start in range(0, len(data), _B64_SLICE)
+    )
+    return data_url_prefix(upload) + encoded.decode("ascii")
 
 
 def attachment_json(upload: Upload) -> dict[str, object]:

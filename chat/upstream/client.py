@@ -15,6 +15,7 @@ import httpx
 from httpx_sse import aconnect_sse
 
 from chat.upstream import dashscope, openai_compat
+from chat.upstream.body import encode_json
 from chat.upstream.catalog import InvalidRequest
 from chat.upstream.errors import (
     AuthenticationError,
@@ -45,18 +46,22 @@ class _Parser(Protocol):
 
 
 class _Prepared:
-    __slots__ = ("path", "body", "headers", "protocol")
+    """A request's path, headers and encoded body: CPU-bound with images, so built off the loop."""
+
+    __slots__ = ("path", "content", "headers", "protocol")
 
     def __init__(self, config: UpstreamConfig, request: ChatRequest) -> None:
         self.protocol = config.protocol
         if config.protocol == "dashscope":
             self.path = dashscope.path_for(request.model)
-            self.body = dashscope.build_body(request)
+            body = dashscope.build_body(request)
             self.headers = dict(dashscope.SSE_HEADERS)
         else:
             self.path = OPENAI_PATH
-            self.body = openai_compat.build_body(request)
+            body = openai_compat.build_body(request)
             self.headers = {}
+        self.headers["Content-Type"] = "application/json"
+        self.content = encode_json(body)
 
     def parser(self) -> _Parser:
         if self.protocol == "dashscope":
@@ -112,7 +117,8 @@ class UpstreamClient:
             yield StreamEvent("error", error=AuthenticationError.build("missing_api_key"))
             return
         try:
-            prepared = _Prepared(self._config, request)
+            # A body with images is megabytes of JSON: encode it in a thread, not on the loop.
+            prepared = await asyncio.to_thread(_Prepared, self._config, request)
         except InvalidRequest as exc:
             yield StreamEvent(
                 "error", error=RequestRejected(exc.code, exc.message, retryable=False)
@@ -164,7 +170,11 @@ class UpstreamClient:
     ) -> AsyncGenerator[StreamEvent, None]:
         started = time.monotonic()
         async with aconnect_sse(
-            self._client, "POST", prepared.path, json=prepared.body, headers=dict(prepared.headers)
+            self._client,
+            "POST",
+            prepared.path,
+            content=prepared.content,
+            headers=dict(prepared.headers),
         ) as source:
             response = source.response
             if response.status_code != 200:
