@@ -1,4 +1,4 @@
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, Group
 from django.db import models
 
 
@@ -16,6 +16,10 @@ class User(AbstractUser):
         help_text="Exempt this user's conversations from the retention policy "
         "(nothing of theirs is purged while set).",
     )
+
+    # The OpenID Connect ``sub`` of the company account this user signs in with: the
+    # issuer's stable id, unlike an email address, which can be reassigned.
+    oidc_subject = models.CharField(max_length=255, blank=True, db_index=True)
 
     def __str__(self) -> str:
         return self.username
@@ -45,3 +49,47 @@ class SetupState(models.Model):
 
     def __str__(self) -> str:
         return "first-admin set-up"
+
+
+class GroupPolicy(models.Model):
+    """What the members of one group may use and spend.
+
+    An empty field means the deployment's default for it (settings). A user in several
+    groups gets the most generous value of each; a user in none gets the defaults.
+    Money is in the deployment's budget currency (``PONDER_BUDGET_CURRENCY``).
+    """
+
+    group = models.OneToOneField(
+        Group, on_delete=models.CASCADE, primary_key=True, related_name="policy"
+    )
+    allowed_models = models.JSONField(
+        default=list, blank=True, help_text="Model ids the members may use. Empty: every model."
+    )
+    max_thinking_budget = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="The highest thinking budget (tokens) a member may ask for.",
+    )
+    max_active_replies = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Replies a member may have pending or streaming at once."
+    )
+    member_monthly_tokens = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Input + output tokens each member may use per month."
+    )
+    member_monthly_budget = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True,
+        help_text="Money each member may spend per month.",
+    )  # fmt: skip
+    group_monthly_tokens = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="Tokens the whole group may use per month."
+    )
+    group_monthly_budget = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True,
+        help_text="Money the whole group may spend per month.",
+    )  # fmt: skip
+
+    class Meta:
+        verbose_name_plural = "group policies"
+
+    def __str__(self) -> str:
+        return f"policy of {self.group.name}"

@@ -90,6 +90,8 @@ class Message(UsageColumns):
     # Tokens held against the owner's quota while the reply is pending or streaming (an
     # estimate made at send); 0 once it ended and its real usage counts instead.
     reserved_tokens = models.PositiveIntegerField(default=0)
+    # The money counterpart (budget currency), when the model has a price.
+    reserved_cost = models.DecimalField(max_digits=18, decimal_places=6, null=True, blank=True)
     upstream_request_id = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     first_token_at = models.DateTimeField(null=True, blank=True)
