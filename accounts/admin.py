@@ -11,9 +11,11 @@ from django.contrib.auth.models import Group, Permission
 from django.db.models import QuerySet
 from django.forms import BaseFormSet, ModelForm
 from django.http import HttpRequest
+from django.utils.safestring import SafeString
 
 from chat.audit import Action, json_value, record
 
+from . import policy_admin
 from .models import User
 
 if TYPE_CHECKING:  # Django's admin classes are generic only in django-stubs
@@ -37,10 +39,20 @@ class PonderUserAdmin(_UserAdminBase):
     fieldsets = (
         *UserAdmin.fieldsets,
         ("Quota", {"fields": ("monthly_token_quota",)}),
+        ("Policy in force and spend this month", {"fields": ("policy_in_force", "spend")}),
         ("Retention", {"fields": ("legal_hold",)}),
     )
+    readonly_fields = ("policy_in_force", "spend")
     list_display = ("username", "email", "is_staff", "is_active", "monthly_token_quota")
     list_filter = (*UserAdmin.list_filter, "legal_hold")
+
+    @admin.display(description="Policy in force")
+    def policy_in_force(self, obj: User) -> SafeString:
+        return policy_admin.user_policy(obj) if obj.pk else SafeString("")
+
+    @admin.display(description="This month")
+    def spend(self, obj: User) -> SafeString:
+        return policy_admin.user_spend(obj) if obj.pk else SafeString("")
 
     def save_model(
         self, request: HttpRequest, obj: User, form: ModelForm[User], change: bool
@@ -84,6 +96,31 @@ admin.site.unregister(Group)
 
 @admin.register(Group)
 class PonderGroupAdmin(_GroupAdminBase):
+    inlines = (policy_admin.GroupPolicyInline,)
+    fields = ("name", "permissions", "members", "spend")
+    readonly_fields = ("members", "spend")
+    list_display = ("name", "member_count")
+
+    @admin.display(description="Members")
+    def members(self, obj: Group) -> SafeString:
+        return policy_admin.group_members(obj) if obj.pk else SafeString("")
+
+    @admin.display(description="This month")
+    def spend(self, obj: Group) -> SafeString:
+        return policy_admin.group_spend(obj) if obj.pk else SafeString("")
+
+    @admin.display(description="Members")
+    def member_count(self, obj: Group) -> int:
+        return obj.user_set.count()
+
+    def save_formset(
+        self, request: HttpRequest, form: ModelForm[Group], formset: Any, change: bool
+    ) -> None:
+        super().save_formset(request, form, formset, change)
+        for policy_form in formset.forms:
+            if policy_form.has_changed():
+                policy_admin.record_policy_change(request, policy_form, form.instance)
+
     def save_related(
         self,
         request: HttpRequest,

@@ -6,6 +6,7 @@ import hashlib
 import os
 import secrets
 import tempfile
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,6 +38,38 @@ def envint(name: str, default: str, *, minimum: int = 0) -> int:
             f"{name} must be a whole number of at least {minimum} (got {value!r})"
         )
     return number
+
+
+def envoptint(name: str) -> int | None:
+    """Return a positive whole number, or None when the variable is unset or empty."""
+    if not os.environ.get(name, "").strip():
+        return None
+    return envint(name, "", minimum=1)
+
+
+def envmoney(name: str) -> Decimal | None:
+    """Return an amount of money such as ``250`` or ``19.90``; None when unset or empty."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        amount = Decimal(value)
+    except InvalidOperation:
+        amount = Decimal(-1)
+    if not amount.is_finite() or amount < 0:
+        raise ImproperlyConfigured(f"{name} must be an amount such as 250 or 19.90 (got {value!r})")
+    return amount.quantize(Decimal("0.01"))
+
+
+def envmodels(name: str) -> list[str]:
+    """Return a comma-separated list of catalog model ids, each checked against the catalog."""
+    from chat.upstream.catalog import get_model
+
+    models = envlist(name, "")
+    unknown = [model for model in models if get_model(model) is None]
+    if unknown:
+        raise ImproperlyConfigured(f"{name} names models not in the catalog: {', '.join(unknown)}")
+    return models
 
 
 def envrate(name: str, default: str) -> str:

@@ -15,6 +15,9 @@ from .env import (
     envdays,
     envint,
     envlist,
+    envmodels,
+    envmoney,
+    envoptint,
     envrate,
     load_secret_key,
     media_storage,
@@ -207,6 +210,12 @@ PONDER_TITLE_MODEL = os.environ.get("PONDER_TITLE_MODEL", "qwen-flash")
 # and how fast one user may send.
 MAX_ACTIVE_REPLIES = envint("PONDER_MAX_ACTIVE_REPLIES", "3", minimum=1)
 SEND_RATE = envrate("PONDER_SEND_RATE", "20/minute")
+# The policy of users in no group (accounts/policy.py); a group's policy overrides each.
+DEFAULT_ALLOWED_MODELS = envmodels("PONDER_ALLOWED_MODELS")  # empty: every model
+DEFAULT_MAX_THINKING_BUDGET = envoptint("PONDER_MAX_THINKING_BUDGET")
+DEFAULT_MONTHLY_TOKENS = envoptint("PONDER_MONTHLY_TOKENS")
+DEFAULT_MONTHLY_BUDGET = envmoney("PONDER_MONTHLY_BUDGET")
+BUDGET_CURRENCY = os.environ.get("PONDER_BUDGET_CURRENCY", "USD").strip().upper() or "USD"
 # Set by `make run` when it started the simulator because no key was given.
 PONDER_SIMULATOR = envbool("PONDER_SIMULATOR", "0")
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.policy import policy_for
 from chat.http import (
     AuthenticatedHttpRequest,
     get_bool,
@@ -30,7 +31,18 @@ MAX_BUDGET = 10_000_000
 @require_GET
 @json_api
 def models_view(request: AuthenticatedHttpRequest) -> JsonResponse:
-    return JsonResponse({"models": [model.as_json() for model in MODELS]})
+    """The models the user's policy allows, each budget capped by the policy."""
+    policy = policy_for(request.user)
+    cap = policy.max_thinking_budget
+    entries = []
+    for model in MODELS:
+        if not policy.allows(model.id):
+            continue
+        entry = model.as_json()
+        if cap is not None and model.supports_budget:
+            entry["max_budget"] = min(cap, model.max_budget or cap)
+        entries.append(entry)
+    return JsonResponse({"models": entries})
 
 
 @require_http_methods(["GET", "POST"])
@@ -123,13 +135,17 @@ def select_version_view(request: AuthenticatedHttpRequest, message_id: uuid.UUID
 @require_GET
 @json_api
 def me_view(request: AuthenticatedHttpRequest) -> JsonResponse:
-    """Who is logged in, and what is left of their monthly allowance."""
+    """Who is logged in, and what is left of their monthly allowances."""
     user = request.user
+    policy = policy_for(user)
+    quota = get_quota(user, policy=policy)
     return JsonResponse(
         {
             "username": user.get_username(),
             "is_staff": user.is_staff,
-            "quota": get_quota(user).as_json(),
+            "groups": list(policy.groups),
+            "quota": quota.as_json(),
+            "budget": quota.budget_json(),
             "retention_days": settings.RETENTION_DAYS,
         }
     )

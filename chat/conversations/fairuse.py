@@ -1,13 +1,15 @@
 """Fair use: how much one user may ask of the workers, and of their monthly allowance.
 
-Every new reply (send, regenerate, edit) passes three checks:
+Every new reply (send, regenerate, edit) passes, after the policy's model and thinking
+checks (403 / 400), three checks:
 
 * a send rate per user (``PONDER_SEND_RATE``, e.g. ``20/minute``), a moving window
   counted in Redis by ``limits``, so every web process shares it;
-* at most ``PONDER_MAX_ACTIVE_REPLIES`` replies pending or streaming at once, so one
-  user's burst cannot fill the workers' slots and delay everybody else;
-* the monthly quota, counting what replies in flight have *reserved*: an estimate of
-  their prompt and output, held from the send until their real usage is stored.
+* at most the policy's ``max_active_replies`` replies pending or streaming at once, so
+  one user's burst cannot fill the workers' slots and delay everybody else;
+* the monthly allowances in tokens and money, the user's and their groups' (quota.py),
+  counting what replies in flight have *reserved*: an estimate of their prompt and
+  output, and its price, held from the send until their real usage is stored.
 
 The last two are checked, and the reply written, under a lock on the user's row
 (``admit_reply``), so parallel requests see each other's replies and a burst cannot
@@ -22,19 +24,25 @@ import math
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
 
 import redis
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from limits import RateLimitItem, parse
 from limits.storage import RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from accounts.models import User
-from chat.errors import TooManyRequests
+from accounts.policy import Policy
+from chat.errors import BadRequest, Forbidden, TooManyRequests
 from chat.models import Conversation, Message
+from chat.spend.pricing import compute_cost, price_in_force
 from chat.streaming import bus
 from chat.upstream import estimate_tokens
+from chat.upstream.catalog import ModelInfo
 
 from .quota import check_quota
 
@@ -88,13 +96,44 @@ def reset_send_rate(user: User) -> None:
     _limiter().clear(send_rate(), str(user.pk))
 
 
-def check_active_replies(user: User) -> None:
+def check_model_allowed(policy: Policy, model: ModelInfo) -> None:
+    if not policy.allows(model.id):
+        raise Forbidden(
+            f"{model.label} is not among the models your groups may use; "
+            "pick another one or ask an administrator.",
+            code="model_not_allowed",
+            field="model",
+        )
+
+
+def capped_thinking_budget(
+    policy: Policy, model: ModelInfo, enable_thinking: bool, budget: int | None
+) -> int | None:
+    """Return the budget to use under the policy's cap; refuse one above it.
+
+    A thinking reply of a model that takes a budget, asked without one, gets the cap.
+    """
+    cap = policy.max_thinking_budget
+    if cap is None or not enable_thinking or not model.supports_budget:
+        return budget
+    if budget is None:
+        return cap
+    if budget > cap:
+        raise BadRequest(
+            f"Your thinking budget can be at most {cap:,} tokens.",
+            code="thinking_budget_too_high",
+            field="thinking_budget",
+        )
+    return budget
+
+
+def check_active_replies(user: User, policy: Policy) -> None:
     active = Message.objects.filter(
         conversation__owner=user,
         role=Message.Role.ASSISTANT,
         status__in=[Message.Status.PENDING, Message.Status.STREAMING],
     ).count()
-    limit = settings.MAX_ACTIVE_REPLIES
+    limit = policy.max_active_replies
     if active >= limit:
         raise TooManyRequests(
             f"You already have {active} replies being written (at most {limit} at once); "
@@ -104,15 +143,25 @@ def check_active_replies(user: User) -> None:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Reservation:
+    """What a new reply is expected to use, held against the allowances while it runs."""
+
+    tokens: int
+    cost: Decimal | None  # in the budget currency; None when the model has no such price
+
+
 def reservation(
     conversation: Conversation,
     *,
+    model: str,
     content: str,
     enable_thinking: bool,
     thinking_budget: int | None,
     images: int = 0,
-) -> int:
-    """Estimate the tokens a new reply will use: its prompt, its reasoning, its answer.
+) -> Reservation:
+    """Estimate the tokens a new reply will use (its prompt, reasoning and answer) and
+    their price now.
 
     The prompt is the conversation so far (the last reply's own input and output, which
     the new request resends) plus the new message.
@@ -126,18 +175,32 @@ def reservation(
     history = sum(last) if last else 0
     prompt = history + estimate_tokens(content) + images * IMAGE_RESERVE_TOKENS
     thinking = (thinking_budget or THINKING_RESERVE_TOKENS) if enable_thinking else 0
-    return prompt + thinking + ANSWER_RESERVE_TOKENS
+    output = thinking + ANSWER_RESERVE_TOKENS
+    return Reservation(prompt + output, expected_cost(model, prompt, output, thinking))
+
+
+def expected_cost(model: str, prompt: int, output: int, reasoning: int) -> Decimal | None:
+    price = price_in_force(model, timezone.now())
+    if price is None or price.currency != settings.BUDGET_CURRENCY:
+        return None
+    return compute_cost(
+        price,
+        input_tokens=prompt,
+        output_tokens=output,
+        reasoning_tokens=reasoning,
+        cached_tokens=0,
+    ).amount
 
 
 @contextmanager
-def admit_reply(user: User, reserve: int) -> Iterator[None]:
-    """Check the active-reply cap and the quota (with ``reserve`` more), then write.
+def admit_reply(user: User, policy: Policy, reserve: Reservation) -> Iterator[None]:
+    """Check the active-reply cap and the allowances (with ``reserve`` more), then write.
 
-    Use it as the transaction that creates the pending reply (with ``reserved_tokens =
-    reserve``): the lock on the user's row is held until it commits.
+    Use it as the transaction that creates the pending reply (with ``reserve`` stored on
+    it): the lock on the user's row is held until it commits.
     """
     with transaction.atomic():
         User.objects.select_for_update().filter(pk=user.pk).first()
-        check_active_replies(user)
-        check_quota(user, reserve=reserve)
+        check_active_replies(user, policy)
+        check_quota(user, reserve=reserve.tokens, reserve_cost=reserve.cost, policy=policy)
         yield

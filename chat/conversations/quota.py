@@ -1,9 +1,12 @@
-"""Per-user monthly token quotas: input + output tokens of replies asked this month (UTC).
+"""Monthly allowances: tokens and money, of each user and of groups as a whole (UTC months).
 
-A reply counts with its stored usage once it ended (0 for one the model never served),
-and with the tokens it *reserved* at send while it is pending or streaming; so a burst of
-parallel sends is refused once their reservations fill the allowance (fairuse.py).
-Title generation is the system's spending, reported in the spend report but not here.
+The limits come from the policy in force (accounts/policy.py). A reply counts with its
+stored usage and cost once it ended (0 for one the model never served), and with what it
+*reserved* at send while it is pending or streaming; so a burst of parallel sends is
+refused once their reservations fill an allowance (fairuse.py). Money counts the costs
+in the budget currency (``PONDER_BUDGET_CURRENCY``); a model without a price costs
+nothing against a money budget. Title generation is Ponder's own spending, reported in
+the spend report but not counted here.
 """
 
 from __future__ import annotations
@@ -11,40 +14,101 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
 
-from django.db.models import F, Q, Sum
+from django.conf import settings
+from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.policy import GroupBudget, Policy, policy_for
 from chat.errors import QuotaExceeded
 from chat.http import iso
 from chat.models import Message
 
+IN_FLIGHT = (Message.Status.PENDING, Message.Status.STREAMING)
+IN_FLIGHT_RETRY_AFTER_SECONDS = 30
+CENT = Decimal("0.01")
+
+_N = TypeVar("_N", int, Decimal)
+
 
 @dataclass(frozen=True, slots=True)
-class Quota:
-    monthly_tokens: int | None
-    used_tokens: int  # by replies that ended
-    resets_at: datetime
-    reserved_tokens: int = 0  # held by replies still pending or streaming
+class Allowance(Generic[_N]):
+    """One monthly limit (None: no limit), what ended replies used, what others reserve."""
+
+    limit: _N | None
+    used: _N
+    reserved: _N
 
     @property
-    def remaining_tokens(self) -> int | None:
-        if self.monthly_tokens is None:
+    def remaining(self) -> _N | None:
+        if self.limit is None:
             return None
-        return max(self.monthly_tokens - self.used_tokens - self.reserved_tokens, 0)
+        left = self.limit - self.used - self.reserved
+        return left if left > 0 else self.limit * 0
 
     @property
     def is_exhausted(self) -> bool:
-        return self.remaining_tokens == 0
+        return self.remaining is not None and self.remaining <= 0
+
+    def holds(self, more: _N) -> bool:
+        return self.remaining is None or more <= self.remaining
+
+
+@dataclass(frozen=True, slots=True)
+class MonthUsage:
+    tokens: Allowance[int]
+    money: Allowance[Decimal]
+
+
+@dataclass(frozen=True, slots=True)
+class Quota:
+    """A user's own allowances this month, for ``GET /api/me/`` and the checks."""
+
+    tokens: Allowance[int]
+    money: Allowance[Decimal]
+    resets_at: datetime
+
+    # The token figures under the names the API has always used.
+    @property
+    def monthly_tokens(self) -> int | None:
+        return self.tokens.limit
+
+    @property
+    def used_tokens(self) -> int:
+        return self.tokens.used
+
+    @property
+    def reserved_tokens(self) -> int:
+        return self.tokens.reserved
+
+    @property
+    def remaining_tokens(self) -> int | None:
+        return self.tokens.remaining
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "monthly_tokens": self.monthly_tokens,
-            "used_tokens": self.used_tokens,
-            "reserved_tokens": self.reserved_tokens,
-            "remaining_tokens": self.remaining_tokens,
+            "monthly_tokens": self.tokens.limit,
+            "used_tokens": self.tokens.used,
+            "reserved_tokens": self.tokens.reserved,
+            "remaining_tokens": self.tokens.remaining,
+            "resets_at": iso(self.resets_at),
+        }
+
+    def budget_json(self) -> dict[str, Any]:
+        """The money side: amounts as decimal strings, in the budget currency."""
+
+        def text(amount: Decimal | None) -> str | None:
+            return None if amount is None else str(amount.quantize(CENT))
+
+        return {
+            "currency": settings.BUDGET_CURRENCY,
+            "monthly": text(self.money.limit),
+            "spent": text(self.money.used),
+            "reserved": text(self.money.reserved),
+            "remaining": text(self.money.remaining),
             "resets_at": iso(self.resets_at),
         }
 
@@ -58,55 +122,127 @@ def month_bounds(now: datetime) -> tuple[datetime, datetime]:
     return start, datetime(now.year, now.month + 1, 1, tzinfo=UTC)
 
 
-IN_FLIGHT = (Message.Status.PENDING, Message.Status.STREAMING)
-IN_FLIGHT_RETRY_AFTER_SECONDS = 30
-
-
-def tokens_used(user: User, since: datetime) -> tuple[int, int]:
-    """Return the tokens of the user's replies asked since ``since``: used, and reserved."""
-    totals = Message.objects.filter(
-        conversation__owner=user, role=Message.Role.ASSISTANT, created_at__gte=since
-    ).aggregate(
-        used=Sum(F("input_tokens") + F("output_tokens")),
-        reserved=Sum("reserved_tokens", filter=Q(status__in=IN_FLIGHT)),
+def month_usage(
+    replies: QuerySet[Message], token_limit: int | None, money_limit: Decimal | None
+) -> MonthUsage:
+    """Sum tokens and money of ``replies`` (this month's, of some owners) in one query."""
+    in_flight = Q(status__in=IN_FLIGHT)
+    totals = replies.aggregate(
+        tokens=Sum(F("input_tokens") + F("output_tokens")),
+        reserved_tokens=Sum("reserved_tokens", filter=in_flight),
+        cost=Sum("cost", filter=Q(cost_currency=settings.BUDGET_CURRENCY)),
+        reserved_cost=Sum("reserved_cost", filter=in_flight),
     )
-    return totals["used"] or 0, totals["reserved"] or 0
+    return MonthUsage(
+        tokens=Allowance(token_limit, totals["tokens"] or 0, totals["reserved_tokens"] or 0),
+        money=Allowance(money_limit, money(totals["cost"]), money(totals["reserved_cost"])),
+    )
 
 
-def get_quota(user: User, now: datetime | None = None) -> Quota:
+def money(amount: Decimal | float | None) -> Decimal:
+    """Return an amount to the micro-unit; SQLite sums decimals as floats."""
+    return Decimal(str(amount or 0)).quantize(Decimal("0.000001"))
+
+
+def replies_since(since: datetime) -> QuerySet[Message]:
+    return Message.objects.filter(role=Message.Role.ASSISTANT, created_at__gte=since)
+
+
+def get_quota(user: User, now: datetime | None = None, policy: Policy | None = None) -> Quota:
+    policy = policy or policy_for(user)
     start, resets_at = month_bounds(now or timezone.now())
-    used, reserved = tokens_used(user, start)
-    return Quota(user.monthly_token_quota, used, resets_at, reserved)
+    usage = month_usage(
+        replies_since(start).filter(conversation__owner=user),
+        policy.monthly_tokens,
+        policy.monthly_budget,
+    )
+    return Quota(usage.tokens, usage.money, resets_at)
 
 
-def check_quota(user: User, *, reserve: int = 0) -> None:
-    """Raise QuotaExceeded unless ``reserve`` more tokens fit in this month's allowance."""
-    if user.monthly_token_quota is None:
-        return
+def group_usage(budget: GroupBudget, since: datetime) -> MonthUsage:
+    """What the group's current members used this month, against the group's budget."""
+    return month_usage(
+        replies_since(since).filter(conversation__owner__groups=budget.group_id),
+        budget.monthly_tokens,
+        budget.monthly_budget,
+    )
+
+
+def check_quota(
+    user: User,
+    *,
+    reserve: int = 0,
+    reserve_cost: Decimal | None = None,
+    policy: Policy | None = None,
+) -> None:
+    """Raise QuotaExceeded unless a reply reserving this much fits every allowance."""
+    policy = policy or policy_for(user)
     now = timezone.now()
-    quota = get_quota(user, now)
-    remaining = quota.remaining_tokens or 0
-    if quota.is_exhausted:
+    quota = get_quota(user, now, policy)
+    cost = reserve_cost or Decimal(0)
+    until_reset = math.ceil((quota.resets_at - now).total_seconds())
+    if quota.tokens.is_exhausted:
         raise QuotaExceeded(
-            f"You have used {quota.used_tokens + quota.reserved_tokens:,} of your "
-            f"{quota.monthly_tokens:,} tokens this month. {resets(quota)}",
-            retry_after=math.ceil((quota.resets_at - now).total_seconds()),
+            f"You have used {quota.tokens.used + quota.tokens.reserved:,} of your "
+            f"{quota.tokens.limit:,} tokens this month. {resets(quota.resets_at)}",
+            retry_after=until_reset,
         )
-    if reserve > remaining:
-        in_flight = quota.reserved_tokens > 0
+    if quota.money.is_exhausted:
         raise QuotaExceeded(
-            f"This message may use about {reserve:,} tokens and you have {remaining:,} left "
-            "this month"
-            + (", counting replies still being written" if in_flight else "")
-            + f". Try a shorter conversation or a smaller thinking budget. {resets(quota)}",
-            retry_after=IN_FLIGHT_RETRY_AFTER_SECONDS
-            if in_flight
-            else math.ceil((quota.resets_at - now).total_seconds()),
+            f"You have spent {amount(quota.money.used + quota.money.reserved)} of your "
+            f"{amount(quota.money.limit)} this month. {resets(quota.resets_at)}",
+            code="budget_exceeded",
+            retry_after=until_reset,
         )
+    retry = IN_FLIGHT_RETRY_AFTER_SECONDS if quota.tokens.reserved else until_reset
+    if not quota.tokens.holds(reserve):
+        raise QuotaExceeded(
+            f"This message may use about {reserve:,} tokens and you have "
+            f"{quota.tokens.remaining:,} left this month"
+            + (", counting replies still being written" if quota.tokens.reserved else "")
+            + f". Try a shorter conversation or a smaller thinking budget. "
+            f"{resets(quota.resets_at)}",
+            retry_after=retry,
+        )
+    if not quota.money.holds(cost):
+        raise QuotaExceeded(
+            f"This message may cost about {amount(cost)} and you have "
+            f"{amount(quota.money.remaining)} left this month. Try a shorter conversation, "
+            f"a smaller thinking budget or a cheaper model. {resets(quota.resets_at)}",
+            code="budget_exceeded",
+            retry_after=retry,
+        )
+    check_group_budgets(policy, reserve, cost, quota.resets_at, until_reset)
 
 
-def resets(quota: Quota) -> str:
+def check_group_budgets(
+    policy: Policy, reserve: int, cost: Decimal, resets_at: datetime, retry_after: int
+) -> None:
+    """Pass when one of the user's groups has room (the most generous group wins)."""
+    if not policy.group_budgets:
+        return
+    start, _ = month_bounds(timezone.now())
+    full = []
+    for budget in policy.group_budgets:
+        usage = group_usage(budget, start)
+        if usage.tokens.holds(reserve) and usage.money.holds(cost):
+            return
+        full.append(budget.name)
+    raise QuotaExceeded(
+        f"Your group{'s' if len(full) > 1 else ''} {', '.join(full)} "
+        f"{'have' if len(full) > 1 else 'has'} used this month's budget. "
+        f"{resets(resets_at)}",
+        code="group_budget_exceeded",
+        retry_after=retry_after,
+    )
+
+
+def amount(value: Decimal | None) -> str:
+    return f"{(value or Decimal(0)).quantize(CENT):,} {settings.BUDGET_CURRENCY}"
+
+
+def resets(resets_at: datetime) -> str:
     return (
-        f"Your allowance resets on {quota.resets_at.day} {quota.resets_at:%B %Y} (UTC); "
+        f"Your allowance resets on {resets_at.day} {resets_at:%B %Y} (UTC); "
         "ask an administrator if you need more before then."
     )

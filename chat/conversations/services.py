@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
+from accounts.policy import Policy, policy_for
 from chat import metrics
 from chat.audit import Action, record
 from chat.errors import BadRequest, Conflict, NotFound
@@ -110,17 +111,23 @@ def conversation_messages(conversation: Conversation) -> list[Message]:
 
 
 def check_reply_settings(
-    model_id: str, enable_thinking: bool | None, thinking_budget: int | None
+    policy: Policy, model_id: str, enable_thinking: bool | None, thinking_budget: int | None
 ) -> ReplySettings:
-    """Validate a model choice against the catalog; raise BadRequest naming the field."""
+    """Validate a model choice against the catalog and the user's policy.
+
+    Raise BadRequest naming the field, or Forbidden for a model the policy does not allow.
+    """
     model = get_model(model_id)
     if model is None:
         raise BadRequest(f"Unknown model {model_id!r}.", code="unknown_model", field="model")
+    fairuse.check_model_allowed(policy, model)
     try:
         thinking, budget = resolve_thinking(model, enable_thinking, thinking_budget)
     except InvalidRequest as exc:
         raise BadRequest(exc.message, code=exc.code, field=exc.field) from None
-    return ReplySettings(model, thinking, budget)
+    return ReplySettings(
+        model, thinking, fairuse.capped_thinking_budget(policy, model, thinking, budget)
+    )
 
 
 def provisional_title(content: str) -> str:
@@ -161,7 +168,8 @@ def send_message(
             code="too_long",
             field="content",
         )
-    reply = check_reply_settings(model, enable_thinking, thinking_budget)
+    policy = policy_for(user)
+    reply = check_reply_settings(policy, model, enable_thinking, thinking_budget)
     attachments, video_frames = attachments or [], video_frames or []
     images = uploads_to_attach(user, attachments + video_frames)
     if images and not reply.model.vision:
@@ -173,13 +181,14 @@ def send_message(
     fairuse.check_send_rate(user)
     reserve = fairuse.reservation(
         conversation,
+        model=reply.model.id,
         content=content,
         enable_thinking=reply.enable_thinking,
         thinking_budget=reply.thinking_budget,
         images=len(images),
     )
     now = timezone.now()
-    with fairuse.admit_reply(user, reserve):
+    with fairuse.admit_reply(user, policy, reserve):
         user_message = Message.objects.create(
             conversation=conversation, role=Message.Role.USER, content=content,
             status=Message.Status.COMPLETE, created_at=now,
@@ -211,12 +220,12 @@ def create_pending_reply(
     user_message: Message,
     reply: ReplySettings,
     *,
-    reserve: int,
+    reserve: fairuse.Reservation,
     created_at: datetime | None = None,
 ) -> Message:
     """Create a pending assistant message and enqueue its generation once committed.
 
-    Call it inside ``fairuse.admit_reply(user, reserve)``, which admitted the reservation.
+    Call it inside ``fairuse.admit_reply(user, policy, reserve)``, which admitted it.
     """
     message = Message.objects.create(
         conversation=user_message.conversation,
@@ -226,7 +235,8 @@ def create_pending_reply(
         model=reply.model.id,
         enable_thinking=reply.enable_thinking,
         thinking_budget=reply.thinking_budget,
-        reserved_tokens=reserve,
+        reserved_tokens=reserve.tokens,
+        reserved_cost=reserve.cost,
         created_at=created_at or timezone.now(),
     )
     transaction.on_commit(lambda: dispatch_reply(message.id))
@@ -260,18 +270,22 @@ def regenerate_message(user: User, message_id: uuid.UUID) -> Message:
         raise BadRequest("Only assistant replies can be regenerated.", code="not_assistant")
     if not original.is_finished:
         raise Conflict("This reply is still being written; stop it first.", code="still_streaming")
-    reply = check_reply_settings(original.model, original.enable_thinking, original.thinking_budget)
+    policy = policy_for(user)
+    reply = check_reply_settings(
+        policy, original.model, original.enable_thinking, original.thinking_budget
+    )
     question = original.reply_to
     assert question is not None  # reply_to_id was checked above
     fairuse.check_send_rate(user)
     reserve = fairuse.reservation(
         original.conversation,
+        model=reply.model.id,
         content=question.content,
         enable_thinking=reply.enable_thinking,
         thinking_budget=reply.thinking_budget,
         images=question.attachments.count(),
     )
-    with fairuse.admit_reply(user, reserve):
+    with fairuse.admit_reply(user, policy, reserve):
         Message.objects.filter(reply_to_id=original.reply_to_id).update(is_active_version=False)
         message = create_pending_reply(question, reply, reserve=reserve)
         Conversation.objects.filter(id=original.conversation_id).update(updated_at=timezone.now())
@@ -306,6 +320,7 @@ def stop_message(user: User, message_id: uuid.UUID) -> Message:
         cancel_requested=True,
         stream_seq=1,
         reserved_tokens=0,
+        reserved_cost=None,
     )
     if cancelled_before_claim:
         message.refresh_from_db()

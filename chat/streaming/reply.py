@@ -265,7 +265,13 @@ async def stream_reply(
         job = await db(store.claim, message_id)
     except AttachmentUnavailable as exc:
         logger.warning("reply %s: %s; failing it unclaimed", message_id, exc)
-        await fail_unclaimed(message_id, db)
+        await fail_unclaimed(
+            message_id, db, store.ATTACHMENT_UNAVAILABLE, store.ATTACHMENT_UNAVAILABLE_TEXT
+        )
+        return
+    except store.Unclaimable as exc:
+        logger.warning("reply %s: %s; failing it unclaimed", message_id, exc.code)
+        await fail_unclaimed(message_id, db, exc.code, exc.text)
         return
     if job is None:
         logger.info("reply %s already claimed; skipping duplicate delivery", message_id)
@@ -300,18 +306,13 @@ async def stream_reply(
             handle.stopped.set()
 
 
-async def fail_unclaimed(message_id: uuid.UUID, db: DbRunner) -> None:
-    """End a pending reply ``failed`` (attachment unavailable) and announce it, best effort.
+async def fail_unclaimed(message_id: uuid.UUID, db: DbRunner, code: str, text: str) -> None:
+    """End a pending reply ``failed`` (``code``, ``text``) and announce it, best effort.
 
     Like a stop before the claim: the final status event is seq 1, appended as ``ENDED``
     (no worker holds the buffer); a client that misses it reads the database's snapshot.
     """
-    message = await db(
-        store.fail_unclaimed,
-        message_id,
-        store.ATTACHMENT_UNAVAILABLE,
-        store.ATTACHMENT_UNAVAILABLE_TEXT,
-    )
+    message = await db(store.fail_unclaimed, message_id, code, text)
     if message is None:
         logger.info("reply %s was no longer pending; leaving it be", message_id)
         return

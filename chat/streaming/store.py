@@ -5,6 +5,7 @@ These run in the worker's small DB thread pool, never on its event loop.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import logging
 import uuid
@@ -18,6 +19,7 @@ from django.db import close_old_connections
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.policy import policy_for
 from chat.models import Message
 from chat.spend.pricing import compute_cost, price_in_force
 from chat.uploads.budget import TurnMedia, media_for_turns
@@ -76,22 +78,52 @@ ATTACHMENT_UNAVAILABLE = "attachment_unavailable"
 ATTACHMENT_UNAVAILABLE_TEXT = "An attached image could not be read; send it again."
 
 
+class Unclaimable(Exception):
+    """A pending reply that must end ``failed`` without being claimed, and why."""
+
+    def __init__(self, code: str, text: str) -> None:
+        super().__init__(text)
+        self.code, self.text = code, text
+
+
+def check_policy(reply: Message, request: ChatRequest) -> ChatRequest:
+    """Hold a reply to its owner's policy as it is now (it may have changed since the send).
+
+    Raise Unclaimable for a model the policy no longer allows; cap the thinking budget.
+    """
+    policy = policy_for(reply.conversation.owner)
+    model = get_model(reply.model)
+    if model is None or not policy.allows(model.id):
+        raise Unclaimable(
+            "model_not_allowed",
+            f"{model.label if model else reply.model} is no longer among the models your "
+            "groups may use; pick another one.",
+        )
+    cap = policy.max_thinking_budget
+    if cap is None or not request.enable_thinking or not model.supports_budget:
+        return request
+    if request.thinking_budget is not None and request.thinking_budget <= cap:
+        return request
+    return dataclasses.replace(request, thinking_budget=cap)
+
+
 @db_job
 def claim(message_id: uuid.UUID) -> ReplyJob | None:
     """Move a pending reply to streaming under a new lease; None if already taken.
 
     The request, attached images included, is built *before* the claim: an image the
-    storage cannot give back raises ``AttachmentUnavailable`` while the reply is still
-    pending, for ``fail_unclaimed`` to end it.
+    storage cannot give back raises ``AttachmentUnavailable``, a model the owner's policy
+    no longer allows ``Unclaimable``, while the reply is still pending, for
+    ``fail_unclaimed`` to end it.
     """
     pending = (
-        Message.objects.select_related("reply_to")
+        Message.objects.select_related("reply_to", "conversation__owner")
         .filter(id=message_id, status=Message.Status.PENDING)
         .first()
     )
     if pending is None:
         return None
-    request = build_request(pending)
+    request = check_policy(pending, build_request(pending))
     now = timezone.now()
     lease = uuid.uuid4().hex
     claimed = Message.objects.filter(id=message_id, status=Message.Status.PENDING).update(
@@ -125,6 +157,7 @@ def fail_unclaimed(message_id: uuid.UUID, error_code: str, error_message: str) -
         error_code=error_code,
         error_message=error_message,
         reserved_tokens=0,
+        reserved_cost=None,
     )
     return Message.objects.get(id=message_id) if failed else None
 
@@ -276,7 +309,7 @@ def usage_fields(model: str, asked_at: datetime, usage: Usage) -> dict[str, Any]
 
 def ended_reply_fields(model: str, asked_at: datetime, usage: Usage) -> dict[str, Any]:
     """Return the usage columns of a reply that ended; its reservation is released."""
-    return {**usage_fields(model, asked_at, usage), "reserved_tokens": 0}
+    return {**usage_fields(model, asked_at, usage), "reserved_tokens": 0, "reserved_cost": None}
 
 
 @db_job

@@ -97,7 +97,8 @@ export class Router {
   // The monthly allowance in the sidebar, after a reply used some of it.
   async refreshQuota() {
     try {
-      this.sidebar.setQuota((await api.me()).quota);
+      const me = await api.me();
+      this.sidebar.setQuota(me.quota, me.budget);
     } catch {
       // The allowance is a nicety; the send itself reports an exhausted quota.
     }

@@ -1,7 +1,7 @@
 // The conversation list: search, newest first grouped by day, rename in place,
 // delete after confirming; on narrow screens it slides in behind a menu button.
 
-import { dateGroup, formatDateTime, formatInt } from "./format.js";
+import { dateGroup, formatCost, formatDateTime, formatInt } from "./format.js";
 import { iconButton } from "./icons.js";
 
 const NARROW = window.matchMedia("(max-width: 860px)");
@@ -88,16 +88,27 @@ export class Sidebar {
     await this.runSearch();
   }
 
-  // The monthly token allowance, when the user has one.
-  setQuota(quota) {
+  // The monthly allowances in tokens and in money, when the user has them; the bar
+  // shows the fuller of the two. In-flight replies count with what they reserved.
+  setQuota(quota, budget) {
     const box = this.root.querySelector("[data-quota]");
-    box.hidden = !quota?.monthly_tokens;
+    const lines = [];
+    const shares = [];
+    if (quota?.monthly_tokens) {
+      const used = quota.used_tokens + (quota.reserved_tokens || 0);
+      shares.push(used / quota.monthly_tokens);
+      lines.push(`${formatInt(quota.remaining_tokens)} of ${formatInt(quota.monthly_tokens)} tokens left`);
+    }
+    if (budget?.monthly) {
+      const used = Number(budget.spent) + Number(budget.reserved || 0);
+      shares.push(used / Number(budget.monthly));
+      lines.push(`${formatCost(budget.remaining, budget.currency)} of ${formatCost(budget.monthly, budget.currency)} left`);
+    }
+    box.hidden = lines.length === 0;
     if (box.hidden) return;
-    const used = Math.min(quota.used_tokens, quota.monthly_tokens);
-    const share = used / quota.monthly_tokens;
-    box.querySelector("[data-quota-text]").textContent =
-      `${formatInt(quota.used_tokens)} of ${formatInt(quota.monthly_tokens)} tokens this month`;
-    box.title = `Resets ${formatDateTime(quota.resets_at)}`;
+    const share = Math.min(Math.max(...shares), 1);
+    box.querySelector("[data-quota-text]").textContent = `${lines.join(" · ")} this month`;
+    box.title = `Resets ${formatDateTime(quota?.resets_at || budget?.resets_at)}`;
     box.querySelector("[data-quota-bar]").style.width = `${(share * 100).toFixed(1)}%`;
     box.classList.toggle("is-high", share >= 0.9);
   }

@@ -253,15 +253,25 @@ def test_changing_a_users_groups_records_added_and_removed(admin_client, alice):
     assert entry.detail == {"added": ["auditors"], "removed": ["reviewers"]}
 
 
+# The group form's policy inline, left empty.
+NO_POLICY = {
+    "policy-TOTAL_FORMS": "0",
+    "policy-INITIAL_FORMS": "0",
+    "policy-MIN_NUM_FORMS": "0",
+    "policy-MAX_NUM_FORMS": "1",
+}
+
+
 def test_group_created_changed_and_deleted_in_the_admin_are_recorded(admin_client):
     view = Permission.objects.get(codename="view_conversation")
     add = admin_client.post(
-        "/admin/auth/group/add/", {"name": "reviewers", "permissions": [view.pk]}
+        "/admin/auth/group/add/", {"name": "reviewers", "permissions": [view.pk], **NO_POLICY}
     )
     assert add.status_code == 302
     group = Group.objects.get()
     url = f"/admin/auth/group/{group.pk}/change/"
-    assert admin_client.post(url, {"name": "readers", "permissions": []}).status_code == 302
+    renamed = {"name": "readers", "permissions": [], **NO_POLICY}
+    assert admin_client.post(url, renamed).status_code == 302
     delete = admin_client.post(f"/admin/auth/group/{group.pk}/delete/", {"post": "yes"})
     assert delete.status_code == 302
     created, changed, deleted = entries(Action.GROUP_CHANGED)

@@ -148,6 +148,15 @@ def test_me_reports_the_remaining_allowance(alice, alice_client):
             "remaining_tokens": 600,
             "resets_at": resets_at.isoformat().replace("+00:00", "Z"),
         },
+        "groups": [],
+        "budget": {
+            "currency": "USD",
+            "monthly": None,
+            "spent": "0.00",
+            "reserved": "0.00",
+            "remaining": None,
+            "resets_at": resets_at.isoformat().replace("+00:00", "Z"),
+        },
         "retention_days": None,
     }
 
