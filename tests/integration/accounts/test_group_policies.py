@@ -298,7 +298,7 @@ def test_a_parallel_burst_stays_within_a_money_budget(live, live_alice, priced):
     from chat.conversations import fairuse
 
     alice = User.objects.get(username="alice")
-    content = "Burst [[sim:answer_tokens=5]]"
+    content = "Burst [[sim:rate=10 answer_tokens=30]]"  # 3 s: all in flight during the burst
     expected = Decimal(fairuse.estimate_tokens(content)) * Decimal("0.001") + Decimal("4")
     group("Support", [alice], member_monthly_budget=(expected * 7 / 2).quantize(Decimal("0.01")))
     conversations = [live_alice.new_conversation() for _ in range(BURST)]

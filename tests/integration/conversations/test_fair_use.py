@@ -112,7 +112,7 @@ def test_a_parallel_burst_stays_within_the_quota(live, live_alice):
     from accounts.models import User
 
     conversations = [live_alice.new_conversation() for _ in range(BURST)]
-    content = "Burst [[sim:answer_tokens=5]]"
+    content = "Burst [[sim:rate=10 answer_tokens=30]]"  # 3 s: all in flight during the burst
     reserve = fairuse.estimate_tokens(content) + fairuse.ANSWER_RESERVE_TOKENS
     quota = reserve * 3 + reserve // 2
     User.objects.filter(username="alice").update(monthly_token_quota=quota)
