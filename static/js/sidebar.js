@@ -97,12 +97,16 @@ export class Sidebar {
     if (quota?.monthly_tokens) {
       const used = quota.used_tokens + (quota.reserved_tokens || 0);
       shares.push(used / quota.monthly_tokens);
-      lines.push(`${formatInt(quota.remaining_tokens)} of ${formatInt(quota.monthly_tokens)} tokens left`);
+      lines.push(
+        `${formatInt(quota.remaining_tokens)} of ${formatInt(quota.monthly_tokens)} tokens left`,
+      );
     }
     if (budget?.monthly) {
       const used = Number(budget.spent) + Number(budget.reserved || 0);
       shares.push(used / Number(budget.monthly));
-      lines.push(`${formatCost(budget.remaining, budget.currency)} of ${formatCost(budget.monthly, budget.currency)} left`);
+      lines.push(
+        `${formatCost(budget.remaining, budget.currency)} of ${formatCost(budget.monthly, budget.currency)} left`,
+      );
     }
     box.hidden = lines.length === 0;
     if (box.hidden) return;
