@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.db.models import QuerySet
@@ -74,7 +74,7 @@ class RecostResult:
                 total[currency] = total.get(currency, Decimal(0)) + amount
         return {currency: amount for currency, amount in sorted(total.items()) if amount}
 
-    def as_detail(self) -> dict[str, object]:
+    def as_detail(self) -> dict[str, Any]:
         """Return the audit entry's detail: the range, the model and what changed."""
         return {
             "start": self.start.isoformat(),
