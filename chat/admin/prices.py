@@ -168,10 +168,16 @@ class ModelPriceAdmin(_ModelPriceAdminBase):
     def get_urls(self) -> list[URLPattern]:
         recost = path(
             "recost/",
-            self.admin_site.admin_view(lambda request: recost_view(self, request)),
+            self.admin_site.admin_view(lambda request: recost_view(request, self)),
             name="chat_modelprice_recost",
         )
         return [recost, *super().get_urls()]
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        may_recost = self.has_change_permission(request)
+        return super().changelist_view(request, {"may_recost": may_recost, **(extra_context or {})})
 
     def render_change_form(
         self,

@@ -55,7 +55,7 @@ class RecostForm(forms.Form):
 
 
 @require_http_methods(["GET", "POST"])
-def recost_view(model_admin: ModelPriceAdmin, request: HttpRequest) -> HttpResponse:
+def recost_view(request: HttpRequest, model_admin: ModelPriceAdmin) -> HttpResponse:
     """Show the range form; POST previews (dry run), POST with ``confirm`` re-costs."""
     if not model_admin.has_change_permission(request):
         raise PermissionDenied
