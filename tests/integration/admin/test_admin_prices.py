@@ -8,9 +8,9 @@ from decimal import Decimal
 import pytest
 
 from chat.admin import model_choices
-from chat.models import ModelPrice
+from chat.models import Message, ModelPrice
 from chat.upstream import catalog
-from tests.integration.reply_factories import at
+from tests.integration.reply_factories import at, make_reply
 
 ADD = "/admin/chat/modelprice/add/"
 
@@ -24,7 +24,7 @@ def admin_client(admin_user, client):
 def price_form(**overrides) -> dict[str, str]:
     return {
         "model": "qwen-plus",
-        "currency": "USD",
+        "currency": "usd",  # stored upper-case
         "effective_from_0": "2025-03-01",
         "effective_from_1": "00:00:00",
         "input_per_million": "0.4",
@@ -112,6 +112,28 @@ def test_models_that_think_take_a_thinking_price_explained_by_their_mode(admin_c
     assert help_of["qwen-plus"].startswith("Qwen-Plus is hybrid: this is its thinking-mode")
     add_help = admin_client.get(ADD).context["adminform"].form.fields
     assert "billed at the output price" in add_help["thinking_output_per_million"].help_text
+
+
+def test_admin_sets_a_price_without_recosting_the_past(admin_client, alice):
+    old = make_reply(alice, created_at=at("2025-03-05"), input_tokens=1000)
+    response = admin_client.post("/admin/chat/modelprice/add/", price_form())
+    assert response.status_code == 302
+    price = ModelPrice.objects.get()
+    assert price.currency == "USD"
+    assert price.thinking_output_per_million == Decimal("4")
+    assert price.cached_input_per_million is None
+    assert Message.objects.get(id=old.id).cost is None  # only a re-cost changes stored costs
+
+
+def test_price_form_rejects_negative_prices_and_bad_currencies(admin_client):
+    response = admin_client.post(
+        "/admin/chat/modelprice/add/", price_form(currency="U5D", output_per_million="-1")
+    )
+    assert response.status_code == 200
+    errors = response.context["adminform"].form.errors
+    assert "three-letter" in errors["currency"][0]
+    assert "negative" in errors["output_per_million"][0]
+    assert not ModelPrice.objects.exists()
 
 
 def test_saving_a_price_offers_to_recost_from_its_day_to_today(admin_client):
