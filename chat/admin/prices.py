@@ -1,19 +1,30 @@
-"""Model prices, entered against the catalog's ids; saving one re-costs nothing."""
+"""Model prices, picked from the catalog; saving one offers to re-cost the past.
+
+A price prices only the model id it names, so the id is chosen from the catalog: a
+typo (``qwen3max``) is refused. A stored cost changes only when someone re-costs a
+range (the admin's "Re-cost a range", or ``manage.py recost`` in scripts).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlencode
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import HttpRequest
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import timezone
+from django.utils.html import format_html
 
 from chat.audit import Action, field_values, record
 from chat.models import ModelPrice
-from chat.upstream.catalog import MODELS
+from chat.upstream.catalog import get_model
+
+from .model_choices import UNKNOWN_MODEL, catalog_choices, model_field
+from .recost import recost_view
 
 if TYPE_CHECKING:  # Django's form and admin classes are generic only in django-stubs
     _ModelPriceFormBase = forms.ModelForm[ModelPrice]
@@ -28,25 +39,35 @@ PER_MILLION = (
     "output_per_million",
     "thinking_output_per_million",
 )
+PICK_A_MODEL = "Pick a model"
 AUDITED = ("model", "currency", "effective_from", *PER_MILLION)
 
 
-class ModelIdInput(forms.TextInput):
-    """A free-text model id, with the catalog's ids offered as suggestions."""
-
-    def render(
-        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
-    ) -> SafeString:
-        attrs = {**(attrs or {}), "list": "ponder-model-ids"}
-        options = format_html_join("", '<option value="{}">', ((model.id,) for model in MODELS))
-        return format_html(
-            '{}<datalist id="ponder-model-ids">{}</datalist>',
-            super().render(name, value, attrs, renderer),
-            options,
-        )
+THINKING_HELP = (
+    "Output price per million tokens when the reply contains reasoning (the thinking "
+    "process is billed as output). Hybrid models: the thinking-mode price, empty if it is "
+    "the same as the output price; a reply asked in thinking mode that came back without "
+    "reasoning is billed at the output price. Models that always think: the price their "
+    "replies are billed at; empty means the output price. Models that never think: leave "
+    "it empty."
+)
+MODE_HELP = {
+    "hybrid": (
+        "{label} is hybrid: this is its thinking-mode output price, empty if it is the same "
+        "as the output price. A reply without reasoning is billed at the output price."
+    ),
+    "always": (
+        "{label} always thinks: this is the output price its replies are billed at; empty "
+        "means the output price. Only a reply that came back without reasoning is billed "
+        "at the output price."
+    ),
+    "none": "{label} never thinks: leave this empty.",
+}
 
 
 class ModelPriceForm(_ModelPriceFormBase):
+    model = model_field(required=True, blank_label=PICK_A_MODEL)
+
     class Meta:
         model = ModelPrice
         fields = (
@@ -58,7 +79,27 @@ class ModelPriceForm(_ModelPriceFormBase):
             "output_per_million",
             "thinking_output_per_million",
         )
-        widgets = {"model": ModelIdInput}
+        help_texts = {"thinking_output_per_million": THINKING_HELP}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        stored = self.instance.model if self.instance.pk else ""
+        info = get_model(stored)
+        if info is not None:
+            thinking = self.fields["thinking_output_per_million"]
+            thinking.help_text = MODE_HELP[info.thinking].format(label=info.label)
+        elif stored:
+            # A legacy row (a typo such as "qwen3max"): show its value, refuse to save it.
+            field = cast(forms.ChoiceField, self.fields["model"])
+            legacy = (stored, f"{stored} (not in the catalog)")
+            field.choices = [("", PICK_A_MODEL), legacy, *catalog_choices()]
+            field.help_text = legacy_warning(stored)
+
+    def clean_model(self) -> str:
+        model_id: str = self.cleaned_data["model"]
+        if get_model(model_id) is None:
+            raise forms.ValidationError(UNKNOWN_MODEL % {"value": model_id})
+        return model_id
 
     def clean_currency(self) -> str:
         currency: str = self.cleaned_data["currency"].strip().upper()
@@ -73,7 +114,20 @@ class ModelPriceForm(_ModelPriceFormBase):
             value = cleaned.get(name)
             if value is not None and value < 0:
                 self.add_error(name, "A price cannot be negative.")
+        info = get_model(cleaned.get("model") or "")
+        thinking = cleaned.get("thinking_output_per_million")
+        if info and info.thinking == "none" and thinking is not None:
+            self.add_error(
+                "thinking_output_per_million", f"{info.label} never thinks: leave this empty."
+            )
         return cleaned
+
+
+def legacy_warning(model_id: str) -> str:
+    return (
+        f"{model_id!r} is not a model in the catalog, so this price prices nothing. "
+        "Pick a real model and save, or delete this price."
+    )
 
 
 @admin.register(ModelPrice)
@@ -81,6 +135,7 @@ class ModelPriceAdmin(_ModelPriceAdminBase):
     form = ModelPriceForm
     list_display = (
         "model",
+        "in_catalog",
         "currency",
         "input_per_million",
         "cached_input_per_million",
@@ -97,14 +152,45 @@ class ModelPriceAdmin(_ModelPriceAdminBase):
                 "fields": ("model", "currency", "effective_from"),
                 "description": (
                     "A price applies to replies asked from its effective date on. Saving it "
-                    "changes no cost already stored; to re-cost past replies run "
-                    "<code>python manage.py recost --start YYYY-MM-DD --end YYYY-MM-DD "
-                    "[--model ID]</code>."
+                    "changes no cost already stored: re-cost a range (offered after saving, "
+                    "and above the price list) to apply it to past replies and titles."
                 ),
             },
         ),
         ("Per million tokens", {"fields": PER_MILLION}),
     )
+
+    @admin.display(description="catalog")
+    def in_catalog(self, price: ModelPrice) -> str:
+        info = get_model(price.model)
+        return info.label if info else "⚠ not in the catalog"
+
+    def get_urls(self) -> list[URLPattern]:
+        recost = path(
+            "recost/",
+            self.admin_site.admin_view(lambda request: recost_view(request, self)),
+            name="chat_modelprice_recost",
+        )
+        return [recost, *super().get_urls()]
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        may_recost = self.has_change_permission(request)
+        return super().changelist_view(request, {"may_recost": may_recost, **(extra_context or {})})
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: ModelPrice | None = None,
+    ) -> HttpResponse:
+        if obj is not None and request.method == "GET" and get_model(obj.model) is None:
+            messages.error(request, legacy_warning(obj.model))
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def save_model(
         self, request: HttpRequest, obj: ModelPrice, form: forms.ModelForm[ModelPrice], change: bool
@@ -112,15 +198,44 @@ class ModelPriceAdmin(_ModelPriceAdminBase):
         before = stored_values(obj.pk) if change else None
         super().save_model(request, obj, form, change)
         record_price(request, obj, before=before, after=stored_values(obj.pk))
+        starts = [obj.effective_from]
+        if before is not None:
+            starts.append(datetime.fromisoformat(before["effective_from"]))
+        same_model = before is None or before["model"] == obj.model
+        offer_recost(request, min(starts), obj.model if same_model else None)
 
     def delete_model(self, request: HttpRequest, obj: ModelPrice) -> None:
         record_price(request, obj, before=field_values(obj, AUDITED), after=None)
         super().delete_model(request, obj)
+        offer_recost(request, obj.effective_from, obj.model)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[ModelPrice]) -> None:
         for price in queryset:
             record_price(request, price, before=field_values(price, AUDITED), after=None)
         super().delete_queryset(request, queryset)
+
+
+def offer_recost(request: HttpRequest, since: datetime, model: str | None) -> None:
+    """Offer to re-cost from a price's effective day to today, unless that is in the future."""
+    start, today = since.astimezone(UTC).date(), timezone.now().astimezone(UTC).date()
+    if start > today:
+        return
+    messages.info(
+        request,
+        format_html(
+            'Stored costs are unchanged. <a href="{}" data-testid="price-recost-offer">'
+            "Re-cost {} from {} to today</a> to apply the new prices to past replies.",
+            recost_url(start, today, model),
+            model or "all models",
+            start.isoformat(),
+        ),
+    )
+
+
+def recost_url(start: date, end: date, model: str | None = None) -> str:
+    """Return the admin's re-cost form, filled in with a range and maybe a model."""
+    params = {"start": start.isoformat(), "end": end.isoformat(), "model": model or ""}
+    return reverse("admin:chat_modelprice_recost") + "?" + urlencode(params)
 
 
 def stored_values(price_id: int) -> dict[str, Any]:

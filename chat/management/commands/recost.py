@@ -1,24 +1,20 @@
 """``python manage.py recost --start YYYY-MM-DD --end YYYY-MM-DD [--model M]``.
 
-Re-cost the finished replies asked in a date range (UTC, both days included) with
-the price that was in force when each was asked. Nothing else ever changes a stored
-cost: saving a price in the admin applies to replies asked from then on.
+Re-cost the finished replies and generated titles asked in a date range (UTC, both
+days included) with the price that was in force when each was asked, for scripts; the
+admin's "Re-cost a range" does the same (chat.spend.recost).
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date
+from datetime import date
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
 
 from chat.errors import BadRequest
-from chat.models import Message
-from chat.spend.pricing import PriceBook
-from chat.spend.report import finished_replies, parse_spend_query
-
-BATCH = 2000
+from chat.spend.recost import recost
+from chat.spend.report import parse_spend_query
 
 
 class Command(BaseCommand):
@@ -40,50 +36,16 @@ class Command(BaseCommand):
             )
         except BadRequest as exc:
             raise CommandError(exc.message) from None
-        replies = finished_replies(query)
-        if options["model"]:
-            replies = replies.filter(model=options["model"])
-        models = [options["model"]] if options["model"] else None
-        book = PriceBook.load(models)
-        seen = changed = unpriced = 0
-        pending: list[Message] = []
-        fields = (
-            "id", "model", "created_at", "input_tokens", "output_tokens",
-            "reasoning_tokens", "cached_tokens", "cost", "cost_currency",
-        )  # fmt: skip
-        for message in replies.only(*fields).order_by("created_at").iterator(chunk_size=BATCH):
-            seen += 1
-            cost = book.cost(
-                message.model,
-                message.created_at.astimezone(UTC),
-                input_tokens=message.input_tokens,
-                output_tokens=message.output_tokens,
-                reasoning_tokens=message.reasoning_tokens,
-                cached_tokens=message.cached_tokens,
-            )
-            amount, currency = (cost.amount, cost.currency) if cost else (None, "")
-            unpriced += cost is None
-            if (message.cost, message.cost_currency) == (amount, currency):
-                continue
-            changed += 1
-            if options["dry_run"]:
-                continue
-            message.cost, message.cost_currency = amount, currency
-            pending.append(message)
-            if len(pending) >= BATCH:
-                save(pending)
-                pending = []
-        save(pending)
-        verb = "Would change" if options["dry_run"] else "Changed"
+        model = options["model"] or None
+        result = recost(query.start, query.end, model, dry_run=options["dry_run"])
+        verb = "would change" if result.dry_run else "changed"
         self.stdout.write(
-            f"{seen} finished replies from {query.start} to {query.end}"
-            f"{' for ' + options['model'] if options['model'] else ''}: "
-            f"{verb.lower()} the cost of {changed}; {unpriced} have no price."
+            f"{result.replies.seen} finished replies from {query.start} to {query.end}"
+            f"{' for ' + model if model else ''}: "
+            f"{verb} the cost of {result.replies.changed}; {result.replies.unpriced} have no price."
         )
-
-
-def save(messages: list[Message]) -> None:
-    if not messages:
-        return
-    with transaction.atomic():
-        Message.objects.bulk_update(messages, ["cost", "cost_currency"], batch_size=500)
+        if result.titles.seen:
+            self.stdout.write(
+                f"{result.titles.seen} generated titles: {verb} the cost of "
+                f"{result.titles.changed}; {result.titles.unpriced} have no price."
+            )

@@ -1,12 +1,10 @@
-"""The admin's conversation list, transcript view, messages and prices."""
+"""The admin's conversation list, transcript view and messages."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 import pytest
 
-from chat.models import Conversation, Message, ModelPrice
+from chat.models import Conversation, Message
 from tests.integration.reply_factories import at, make_reply
 
 CHANGELIST = "/admin/chat/conversation/"
@@ -141,39 +139,3 @@ def test_non_staff_cannot_open_the_admin(alice_client, thoughtful):
     response = alice_client.get(f"{CHANGELIST}{thoughtful.conversation_id}/change/")
     assert response.status_code == 302
     assert response["Location"].startswith("/admin/login/")
-
-
-def price_form(**overrides) -> dict[str, str]:
-    return {
-        "model": "qwen-plus",
-        "currency": "usd",
-        "effective_from_0": "2025-03-01",
-        "effective_from_1": "00:00:00",
-        "input_per_million": "0.4",
-        "cached_input_per_million": "",
-        "output_per_million": "1.2",
-        "thinking_output_per_million": "4",
-        **overrides,
-    }
-
-
-def test_admin_sets_a_price_without_recosting_the_past(admin_client, alice):
-    old = make_reply(alice, created_at=at("2025-03-05"), input_tokens=1000)
-    response = admin_client.post("/admin/chat/modelprice/add/", price_form())
-    assert response.status_code == 302
-    price = ModelPrice.objects.get()
-    assert price.currency == "USD"
-    assert price.thinking_output_per_million == Decimal("4")
-    assert price.cached_input_per_million is None
-    assert Message.objects.get(id=old.id).cost is None  # only `recost` changes stored costs
-
-
-def test_price_form_rejects_negative_prices_and_bad_currencies(admin_client):
-    response = admin_client.post(
-        "/admin/chat/modelprice/add/", price_form(currency="U5D", output_per_million="-1")
-    )
-    assert response.status_code == 200
-    errors = response.context["adminform"].form.errors
-    assert "three-letter" in errors["currency"][0]
-    assert "negative" in errors["output_per_million"][0]
-    assert not ModelPrice.objects.exists()

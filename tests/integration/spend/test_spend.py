@@ -135,6 +135,9 @@ def test_report_shows_totals_and_flags_unpriced_requests(admin_client, march):
     page = response.content.decode()
     assert 'data-testid="spend-unpriced"' in page
     assert "/admin/chat/modelprice/add/?model=qwq-plus" in page
+    recost = "/admin/chat/modelprice/recost/?start=2025-03-01&amp;end=2025-03-31"
+    assert f'href="{recost}" data-testid="spend-recost"' in page
+    assert "manage.py" not in page
     assert 'id="spend-chart-data"' in page
     assert "<script>" not in page  # CSP: data only, no inline script
 

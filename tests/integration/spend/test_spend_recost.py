@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import CommandError, call_command
 
-from chat.models import Message, ModelPrice
+from chat.models import Message, ModelPrice, TitleUsage
 from chat.spend.pricing import price_in_force
 from tests.integration.reply_factories import at, make_reply
 
@@ -73,6 +73,24 @@ def test_recost_touches_only_the_range_the_model_and_finished_replies(alice):
     assert cost_of(before) == (None, "")
     assert cost_of(other_model) == (None, "")
     assert cost_of(streaming) == (None, "")
+
+
+def test_recost_prices_generated_titles_too(alice):
+    add_price("qwen-flash", "2025-01-01", input_price="1")
+    reply = make_reply(alice, created_at=at("2025-03-10"), input_tokens=1000)
+    title = TitleUsage.objects.create(
+        conversation=reply.conversation, model="qwen-flash", created_at=at("2025-03-10"),
+        input_tokens=1000, output_tokens=10, total_tokens=1010,
+    )  # fmt: skip
+    later = TitleUsage.objects.create(
+        conversation=reply.conversation, model="qwen-flash", created_at=at("2025-04-01"),
+        input_tokens=1000,
+    )  # fmt: skip
+    output = recost("--start", "2025-03-01", "--end", "2025-03-31")
+    assert "1 generated titles: changed the cost of 1; 0 have no price." in output
+    # 1000 × 1 + 10 × 2, per million.
+    assert cost_of(title) == (Decimal("0.001020"), "USD")
+    assert cost_of(later) == (None, "")
 
 
 def test_recost_clears_a_cost_whose_price_was_deleted(alice):
