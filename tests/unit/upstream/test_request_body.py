@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 import os
-import time
+import threading
 
 import httpx
 import pytest
 
 from chat.upstream import ChatRequest, ChatTurn, UpstreamClient, body
+from chat.upstream import client as client_module
 from chat.upstream.body import encode_json
 from tests.unit.upstream.helpers import SSE, config
 
@@ -67,34 +67,34 @@ def big_request(images: int, megabytes_each: float) -> ChatRequest:
 
 
 @pytest.mark.parametrize("protocol", ["openai", "dashscope"])
-async def test_a_20_mb_body_does_not_stall_the_event_loop(protocol: str) -> None:
+async def test_a_20_mb_body_is_built_and_encoded_off_the_event_loop(
+    protocol: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The body is built and JSON-encoded in a worker thread, never on the loop's thread.
+
+    (How long the loop pauses while a big body is sent is a benchmark's figure, measured
+    in the README: about 15 ms in a thread against 200-330 ms on the loop.)
+    """
     request = big_request(images=2, megabytes_each=10)
     bodies: list[bytes] = []
+    encoded_in: list[threading.Thread] = []
+    real_encode = client_module.encode_json
+
+    def encode(value: object) -> bytes:
+        encoded_in.append(threading.current_thread())
+        return real_encode(value)
+
+    monkeypatch.setattr(client_module, "encode_json", encode)
 
     def handler(sent: httpx.Request) -> httpx.Response:
         bodies.append(sent.content)
         return httpx.Response(200, headers=SSE, content=OK_STREAMS[protocol])
 
-    gaps: list[float] = []
-
-    async def tick() -> None:
-        last = time.monotonic()
-        while True:
-            await asyncio.sleep(0.002)
-            now = time.monotonic()
-            gaps.append(now - last)
-            last = now
-
-    ticker = asyncio.create_task(tick())
-    await asyncio.sleep(0.01)
     async with UpstreamClient(config(protocol), transport=httpx.MockTransport(handler)) as client:
         events = [event async for event in client.stream(request)]
-    await asyncio.sleep(0.01)  # the ticker wakes once more, to record the last gap
-    ticker.cancel()
 
     assert events[-1].kind == "finish"
     sent = json.loads(bodies[0])
     messages = sent["messages"] if protocol == "openai" else sent["input"]["messages"]
     assert len(bodies[0]) > 20_000_000 and len(messages[0]["content"]) == 3
-    # Encoded on the loop, the loop stalls for 200-330 ms here; in a thread, about 15 ms.
-    assert max(gaps) < 0.05, f"the loop stalled for {max(gaps) * 1000:.0f} ms"
+    assert encoded_in and threading.main_thread() not in encoded_in
