@@ -136,7 +136,7 @@ class PonderGroupAdmin(_GroupAdminBase):
         if change and not form.changed_data:
             return
         renamed = change and "name" in form.changed_data
-        record_group(
+        policy_admin.record_group(
             request,
             group,
             change="changed" if change else "created",
@@ -146,24 +146,13 @@ class PonderGroupAdmin(_GroupAdminBase):
         )
 
     def delete_model(self, request: HttpRequest, obj: Group) -> None:
-        record_group(request, obj, change="deleted")
+        policy_admin.record_group(request, obj, change="deleted")
         super().delete_model(request, obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Group]) -> None:
         for group in queryset:
-            record_group(request, group, change="deleted")
+            policy_admin.record_group(request, group, change="deleted")
         super().delete_queryset(request, queryset)
-
-
-def record_group(request: HttpRequest, group: Group, **detail: Any) -> None:
-    record(
-        Action.GROUP_CHANGED,
-        request=request,
-        target_type="group",
-        target_id=group.pk,
-        group=group.name,
-        **detail,
-    )
 
 
 def names(groups: Iterable[Group]) -> set[str]:

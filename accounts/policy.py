@@ -10,10 +10,10 @@ user may send as long as one of those groups has room.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.conf import settings
 
@@ -68,38 +68,23 @@ def policy_for(user: User) -> Policy:
     names = tuple(name for name, _ in policies)
     if not policies:
         return with_own_quota(user, default)
-    effective = [p for _, p in policies]
+    each = [p for _, p in policies]
+
+    def values(name: str, default: Any) -> Iterator[Any]:
+        """Each group's value of ``name``; an empty one is the deployment default."""
+        for policy in each:
+            value = getattr(policy, name) if policy is not None else None
+            yield default if value in (None, []) else value
+
     merged = Policy(
         allowed_models=union(
-            frozenset(p.allowed_models)
-            if p is not None and p.allowed_models
-            else default.allowed_models
-            for p in effective
-        ),  # fmt: skip
-        max_thinking_budget=most(
-            p.max_thinking_budget
-            if p is not None and p.max_thinking_budget is not None
-            else default.max_thinking_budget
-            for p in effective
-        ),  # fmt: skip
-        max_active_replies=max(
-            p.max_active_replies
-            if p is not None and p.max_active_replies is not None
-            else default.max_active_replies
-            for p in effective
-        ),  # fmt: skip
-        monthly_tokens=most(
-            p.member_monthly_tokens
-            if p is not None and p.member_monthly_tokens is not None
-            else default.monthly_tokens
-            for p in effective
-        ),  # fmt: skip
-        monthly_budget=most(
-            p.member_monthly_budget
-            if p is not None and p.member_monthly_budget is not None
-            else default.monthly_budget
-            for p in effective
-        ),  # fmt: skip
+            frozenset(models) if models is not None else None
+            for models in values("allowed_models", default.allowed_models)
+        ),
+        max_thinking_budget=most(values("max_thinking_budget", default.max_thinking_budget)),
+        max_active_replies=max(values("max_active_replies", default.max_active_replies)),
+        monthly_tokens=most(values("member_monthly_tokens", default.monthly_tokens)),
+        monthly_budget=most(values("member_monthly_budget", default.monthly_budget)),
         group_budgets=group_budgets(policies),
         groups=names,
     )

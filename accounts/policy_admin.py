@@ -73,15 +73,26 @@ def record_policy_change(request: HttpRequest, form: forms.ModelForm[Any], group
     if not deleted and not changed:
         return
     names = POLICY_FIELDS if deleted else changed
-    record(
+    record_group(
+        request,
+        group,
         Action.POLICY_CHANGED,
+        change="deleted" if deleted else ("changed" if form.initial else "created"),
+        before={name: value_of(form.initial.get(name)) for name in names},
+        after={} if deleted else {name: value_of(form.cleaned_data.get(name)) for name in names},
+    )
+
+
+def record_group(
+    request: HttpRequest, group: Group, action: Action = Action.GROUP_CHANGED, **detail: Any
+) -> None:
+    record(
+        action,
         request=request,
         target_type="group",
         target_id=group.pk,
         group=group.name,
-        change="deleted" if deleted else ("changed" if form.initial else "created"),
-        before={name: value_of(form.initial.get(name)) for name in names},
-        after={} if deleted else {name: value_of(form.cleaned_data.get(name)) for name in names},
+        **detail,
     )
 
 

@@ -21,7 +21,6 @@ import asyncio
 import json
 import os
 import statistics
-import string
 import subprocess
 import sys
 import tempfile
@@ -31,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.stack import ROOT, Stack, start_stack
+from bench.stack import ROOT, Stack, signed_in, start_stack
 
 MODEL = "qwen-plus"
 PROMPT = "Think it over [[sim:rate=40 reasoning_tokens=200 answer_tokens=200]] #{tag}"
@@ -50,10 +49,7 @@ class Login:
 
 def make_user(username: str, conversations: int) -> tuple[Login, list[str]]:
     """Create a user with a session and ``conversations`` conversations (ORM, no hashing)."""
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.hashers import make_password
-    from django.contrib.sessions.backends.db import SessionStore
-    from django.utils.crypto import get_random_string
 
     from accounts.models import User
     from chat.models import Conversation
@@ -62,13 +58,7 @@ def make_user(username: str, conversations: int) -> tuple[Login, list[str]]:
     created = Conversation.objects.bulk_create(
         [Conversation(owner=user) for _ in range(conversations)]
     )
-    session = SessionStore()
-    session[SESSION_KEY] = str(user.pk)
-    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    session.create()
-    csrf = get_random_string(32, string.ascii_letters + string.digits)
-    return Login(session.session_key or "", csrf), [str(c.id) for c in created]
+    return Login(*signed_in(user)), [str(c.id) for c in created]
 
 
 async def send(client: Any, login: Login, conversation_id: str, tag: str) -> int:

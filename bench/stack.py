@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -256,3 +257,20 @@ def _wait_for_http(url: str, proc: Proc, timeout: float = 60) -> None:
                     f"{proc.name} did not answer:\n{proc.output()[-3000:]}"
                 ) from None
             time.sleep(0.1)
+
+
+def signed_in(user: Any) -> tuple[str, str]:
+    """Return a session key for ``user`` (made with the ORM: no password hashing) and a CSRF
+    token, as a browser that signed in would hold them."""
+    import string
+
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.utils.crypto import get_random_string
+
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return session.session_key or "", get_random_string(32, string.ascii_letters + string.digits)

@@ -29,7 +29,6 @@ import platform
 import re
 import resource
 import shutil
-import string
 import sys
 import tempfile
 import time
@@ -48,6 +47,7 @@ from bench.stack import (
     machine_cpu_seconds,
     memory_kib,
     runqueue_wait_seconds,
+    signed_in,
     start_stack,
     wait_for_quiet,
 )
@@ -113,10 +113,7 @@ def expected_pieces(prompt: str) -> list[tuple[str, str]]:
 
 def prepare_streams(tag: str, n: int, tokens: int, rate: float) -> list[PipelineStream]:
     """Create n users, a session and a conversation each."""
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
     from django.contrib.auth.hashers import make_password
-    from django.contrib.sessions.backends.db import SessionStore
-    from django.utils.crypto import get_random_string
 
     from accounts.models import User
     from chat.models import Conversation
@@ -131,14 +128,9 @@ def prepare_streams(tag: str, n: int, tokens: int, rate: float) -> list[Pipeline
     conversations = Conversation.objects.bulk_create([Conversation(owner=user) for user in users])
     streams = []
     for i, (user, conversation) in enumerate(zip(users, conversations, strict=True)):
-        session = SessionStore()
-        session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        session[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        session.create()
-        csrf = get_random_string(32, string.ascii_letters + string.digits)
+        session_key, csrf = signed_in(user)
         prompt = prompt_for("Question", tag, i, tokens, rate)
-        streams.append(PipelineStream(i, str(conversation.id), session.session_key, csrf, prompt))
+        streams.append(PipelineStream(i, str(conversation.id), session_key, csrf, prompt))
     return streams
 
 
