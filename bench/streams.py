@@ -133,7 +133,7 @@ def prepare_streams(tag: str, n: int, tokens: int, rate: float) -> list[Pipeline
     for i, (user, conversation) in enumerate(zip(users, conversations, strict=True)):
         session = SessionStore()
         session[SESSION_KEY] = str(user.pk)
-        session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+        session[BACKEND_SESSION_KEY] = "accounts.backends.PasswordBackend"
         session[HASH_SESSION_KEY] = user.get_session_auth_hash()
         session.create()
         csrf = get_random_string(32, string.ascii_letters + string.digits)
