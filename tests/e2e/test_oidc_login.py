@@ -9,8 +9,6 @@ whatever the test last wrote with ``set_account``.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -39,11 +37,7 @@ class OIDCStack:
 def oidc_stack(
     simulator, django_db_setup, django_db_blocker, tmp_path_factory
 ) -> Iterator[OIDCStack]:
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"],
-        cwd=ROOT,
-        check=True,
-    )
+    # Static files are collected by the session's autouse fixture (tests/conftest.py).
     port = free_port()
     site = f"http://127.0.0.1:{port}"
     provider = start_provider(site, tmp_path_factory.mktemp("oidc"))
