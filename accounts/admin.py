@@ -16,7 +16,11 @@ from django.utils.safestring import SafeString
 from chat.audit import Action, json_value, record
 
 from . import policy_admin
+from .forms import SSOOnlyAdminAuthenticationForm
 from .models import User
+
+# PONDER_PASSWORD_LOGIN=0 refuses non-superusers' passwords here too (accounts.backends).
+admin.site.login_form = SSOOnlyAdminAuthenticationForm
 
 if TYPE_CHECKING:  # Django's admin classes are generic only in django-stubs
     _UserAdminBase = UserAdmin[User]

@@ -1,6 +1,8 @@
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import BaseUserCreationForm
 
 from .models import User
@@ -43,3 +45,18 @@ class FirstAdminForm(_UserCreationFormBase):
         if commit:
             user.save()
         return user
+
+
+SSO_ONLY_MESSAGE = (
+    "Password sign-in is for administrators only here: use company sign-in. "
+    "(Administrators: check your username and password.)"
+)
+
+
+class SSOOnlyAdminAuthenticationForm(AdminAuthenticationForm):
+    """The admin's sign-in form, saying why a password was refused in SSO-only mode."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not settings.PASSWORD_LOGIN:
+            self.error_messages = {**self.error_messages, "invalid_login": SSO_ONLY_MESSAGE}

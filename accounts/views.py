@@ -1,15 +1,16 @@
 from typing import Any
 
 from django.contrib.auth import login
-from django.contrib.auth.views import LoginView
+from django.contrib.auth.views import LoginView, LogoutView
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from . import setup
-from .forms import FirstAdminForm
+from .forms import SSO_ONLY_MESSAGE, FirstAdminForm
 from .models import User
+from .oidc.views import end_session_url
 
 
 class PonderLoginView(LoginView):
@@ -22,6 +23,18 @@ class PonderLoginView(LoginView):
         if not User.objects.exists():
             return redirect("setup")
         return super().dispatch(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        return super().get_context_data(sso_only_message=SSO_ONLY_MESSAGE, **kwargs)
+
+
+class PonderLogoutView(LogoutView):
+    """Django's sign-out; after a company sign-in, then on to the issuer's sign-out too."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        issuer_url = end_session_url(request)  # before the session, and its ID token, go
+        response = super().post(request, *args, **kwargs)
+        return redirect(issuer_url) if issuer_url else response
 
 
 @require_http_methods(["GET", "POST"])
@@ -44,7 +57,7 @@ def setup_view(request: HttpRequest) -> HttpResponse:
         else:
             if user is None:  # someone else finished first
                 return redirect("login")
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, user, backend="accounts.backends.PasswordBackend")
             return redirect("home")
     status = 400 if form.is_bound else 200
     return render(

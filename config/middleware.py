@@ -3,6 +3,7 @@
 import logging
 import time
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -10,21 +11,30 @@ from django.http import HttpRequest, HttpResponse
 from chat import health, metrics
 from chat.logcontext import clean_request_id, new_request_id, request_id
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        # The Django admin sets a few style attributes; model text never reaches a style.
-        "style-src 'self' 'unsafe-inline'",
-        "img-src 'self' data: blob:",
-        "connect-src 'self'",
-        "font-src 'self'",
-        "object-src 'none'",
-        "base-uri 'none'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
-)
+
+def content_security_policy(issuer: str = "") -> str:
+    """Return the policy; with company sign-in, forms may also lead to the issuer.
+
+    Chromium applies ``form-action`` to the redirects after a form is posted too, and
+    signing out (a POST) ends at the issuer's sign-out page.
+    """
+    origin = urlsplit(issuer)
+    form_action = "'self'" + (f" {origin.scheme}://{origin.netloc}" if origin.netloc else "")
+    return "; ".join(
+        [
+            "default-src 'self'",
+            "script-src 'self'",
+            # The Django admin sets a few style attributes; model text never reaches a style.
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data: blob:",
+            "connect-src 'self'",
+            "font-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            f"form-action {form_action}",
+            "frame-ancestors 'none'",
+        ]
+    )
 
 
 class ContentSecurityPolicyMiddleware:
@@ -32,10 +42,11 @@ class ContentSecurityPolicyMiddleware:
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        self.policy = content_security_policy(settings.OIDC_ISSUER)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("Content-Security-Policy", self.policy)
         return response
 
 

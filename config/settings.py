@@ -91,6 +91,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "chat.context_processors.upstream_mode",
+                "accounts.context_processors.sign_in_options",
             ],
         },
     },
@@ -132,15 +133,43 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 # django-axes first: it refuses locked-out clients before the password is even checked.
+# Then passwords (refused for all but superusers when PONDER_PASSWORD_LOGIN=0), then
+# company sign-in, which answers only the OpenID Connect callback (accounts.oidc).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "accounts.backends.PasswordBackend",
+    "accounts.oidc.backend.OIDCBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+
+# --- Company sign-in (OpenID Connect, mozilla-django-oidc; accounts.oidc) -----------------
+# Unset issuer: no company sign-in. Endpoints come from the issuer's discovery document,
+# fetched on first use (accounts.oidc.discovery), so Ponder starts while the issuer is down.
+OIDC_ISSUER = os.environ.get("PONDER_OIDC_ISSUER", "").strip()
+OIDC_RP_CLIENT_ID = os.environ.get("PONDER_OIDC_CLIENT_ID", "").strip()
+OIDC_RP_CLIENT_SECRET = os.environ.get("PONDER_OIDC_CLIENT_SECRET", "")
+OIDC_GROUPS_CLAIM = os.environ.get("PONDER_OIDC_GROUPS_CLAIM", "").strip() or "groups"
+OIDC_NAME = os.environ.get("PONDER_OIDC_NAME", "").strip() or "your company account"
+OIDC_RP_SCOPES = os.environ.get("PONDER_OIDC_SCOPES", "").strip() or "openid email profile"
+if OIDC_ISSUER and not OIDC_RP_CLIENT_ID:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("PONDER_OIDC_ISSUER is set: set PONDER_OIDC_CLIENT_ID too")
+OIDC_RP_SIGN_ALGO = "RS256"
+OIDC_USE_NONCE = True
+OIDC_USE_PKCE = True
+OIDC_PKCE_CODE_CHALLENGE_METHOD = "S256"
+OIDC_STORE_ID_TOKEN = True  # the id_token_hint of the sign-out at the issuer
+OIDC_TIMEOUT = 10
+# HTTP Basic at the token endpoint: the method every issuer must support (RFC 6749 §2.3.1).
+OIDC_TOKEN_USE_BASIC_AUTH = True
+LOGIN_REDIRECT_URL_FAILURE = "login"
+# 0: only superusers may sign in with a password (here and at /admin/login/).
+PASSWORD_LOGIN = envbool("PONDER_PASSWORD_LOGIN", "1")
 
 # --- Login throttling (django-axes) -----------------------------------------------------
 # Counted per username (any address: a slow distributed guess at one account) and per

@@ -9,6 +9,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("metrics", health.metrics_view, name="metrics"),
     path("accounts/", include("accounts.urls")),
+    path("oidc/", include("accounts.oidc.urls")),
     # Before admin.site.urls, whose catch-all would answer these with a 404.
     path("admin/spend/", spend_views.spend_report_view, name="admin-spend"),
     path("admin/spend.csv", spend_views.spend_csv_view, name="admin-spend-csv"),

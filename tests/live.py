@@ -86,8 +86,10 @@ def start_worker(env: dict[str, str], name: str = "worker", concurrency: int = 5
     return worker
 
 
-def start_daphne(env: dict[str, str], name: str = "daphne") -> tuple[LiveProcess, str]:
-    port = free_port()
+def start_daphne(
+    env: dict[str, str], name: str = "daphne", port: int | None = None
+) -> tuple[LiveProcess, str]:
+    port = port or free_port()
     web = LiveProcess(name, daphne_argv(str(port), env=env), env)
     base_url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
