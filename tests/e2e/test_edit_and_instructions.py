@@ -54,9 +54,7 @@ def test_editing_a_turn_branches_and_the_switcher_brings_the_old_branch_back(cha
     switcher = chat.get_by_test_id("user-versions")
     expect(switcher.locator(".version-label")).to_have_text("2 / 2")
     switcher.get_by_role("button", name="Previous version").click()
-    expect(user_bubbles(chat)).to_have_text(
-        [f"Alpha question {QUICK}", f"Beta question {QUICK}"]
-    )
+    expect(user_bubbles(chat)).to_have_text([f"Alpha question {QUICK}", f"Beta question {QUICK}"])
     expect(chat.get_by_test_id("user-versions").first.locator(".version-label")).to_have_text(
         "1 / 2"
     )

@@ -74,9 +74,7 @@ def test_other_users_conversation_is_404(alice, bob_client):
 
 
 @pytest.mark.parametrize("protocol", ["openai", "dashscope"])
-def test_the_system_prompt_is_the_first_message_in_both_protocols(
-    alice, alice_client, protocol
-):
+def test_the_system_prompt_is_the_first_message_in_both_protocols(alice, alice_client, protocol):
     conversation = Conversation.objects.create(owner=alice, system_prompt="Be brief.")
     reply = send(alice_client, conversation.id, "Why is the sky blue?")
     messages = wire_messages(build_request(reply), protocol)
