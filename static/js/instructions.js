@@ -8,7 +8,7 @@ import { reported, toast } from "./toast.js";
 function element(tag, props = {}, ...children) {
   const node = document.createElement(tag);
   for (const [key, value] of Object.entries(props)) {
-    if (key === "testid") node.dataset.testid = value;
+    if (key === "testid") node.setAttribute("data-testid", value);
     else node[key] = value;
   }
   node.append(...children);
