@@ -17,6 +17,9 @@ class User(AbstractUser):
         "(nothing of theirs is purged while set).",
     )
 
+    # Copied into each new conversation's system prompt (changing it leaves old chats be).
+    default_system_prompt = models.TextField(blank=True, max_length=8000)
+
     # The OpenID Connect ``sub`` of the company account this user signs in with: the
     # issuer's stable id, unlike an email address, which can be reassigned.
     oidc_subject = models.CharField(max_length=255, blank=True, db_index=True)

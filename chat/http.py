@@ -188,6 +188,17 @@ def get_int(
     return value
 
 
+def get_uuid(body: dict[str, Any], field: str) -> uuid.UUID | None:
+    """Return an optional id."""
+    value = body.get(field)
+    if value is None:
+        return None
+    try:
+        return uuid.UUID(value)
+    except (TypeError, ValueError, AttributeError):
+        raise BadRequest(f"{field} must be an id.", code="invalid_type", field=field) from None
+
+
 def get_uuid_list(body: dict[str, Any], field: str, *, max_items: int) -> list[uuid.UUID]:
     value = body.get(field)
     if value is None:

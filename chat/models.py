@@ -22,6 +22,9 @@ class Conversation(models.Model):
     model = models.CharField(max_length=100, blank=True)
     enable_thinking = models.BooleanField(null=True, blank=True)
     thinking_budget = models.PositiveIntegerField(null=True, blank=True)
+    # Sent as the first, "system" message of every request (empty: none). A new
+    # conversation starts with its owner's default_system_prompt, or a preset's.
+    system_prompt = models.TextField(blank=True, max_length=8000)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, db_index=True)
     # Deleting hides a conversation from its owner; its messages stay for the spend
@@ -78,6 +81,16 @@ class Message(UsageColumns):
         "self", null=True, blank=True, on_delete=models.CASCADE, related_name="versions"
     )
     is_active_version = models.BooleanField(default=True)
+    # A user message follows ``parent``, the user message of the turn before it in its
+    # branch (chat/branches.py); edits of a turn are siblings: the same parent. Empty: the
+    # first turn, or a message written before branches (it follows the previous one).
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="next_turns"
+    )
+    # The user message this one is an edited version of.
+    edit_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="edits"
+    )
     content = models.TextField(blank=True)
     reasoning = models.TextField(blank=True)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.COMPLETE)
@@ -124,6 +137,27 @@ class Message(UsageColumns):
     @property
     def is_finished(self) -> bool:
         return self.status in self.FINISHED
+
+
+class Preset(models.Model):
+    """An assistant a user saved: a name over a model, thinking settings and a system prompt."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="presets"
+    )
+    name = models.CharField(max_length=80)
+    model = models.CharField(max_length=100)
+    enable_thinking = models.BooleanField(null=True, blank=True)
+    thinking_budget = models.PositiveIntegerField(null=True, blank=True)
+    system_prompt = models.TextField(blank=True, max_length=8000)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name", "created_at"]
+
+    def __str__(self) -> str:
+        return f"preset {self.name} of {self.owner_id}"
 
 
 class ModelPrice(models.Model):

@@ -15,6 +15,10 @@ urlpatterns = [
     path("api/messages/<uuid:message_id>/stop/", api.stop_message_view),
     path("api/messages/<uuid:message_id>/regenerate/", api.regenerate_message_view),
     path("api/messages/<uuid:message_id>/select/", api.select_version_view),
+    path("api/messages/<uuid:message_id>/edit/", api.edit_message_view),
+    path("api/settings/", api.settings_view),
+    path("api/presets/", api.presets_view),
+    path("api/presets/<uuid:preset_id>/", api.preset_view),
     path("api/uploads/", uploads.upload_view),
     path("api/uploads/<uuid:upload_id>/file/", uploads.upload_file_view),
     path(

@@ -14,6 +14,7 @@ from chat.http import (
     get_bool,
     get_int,
     get_str,
+    get_uuid,
     get_uuid_list,
     json_api,
     parse_json_object,
@@ -21,7 +22,8 @@ from chat.http import (
 from chat.uploads import images as uploads
 from chat.upstream.catalog import MODELS
 
-from . import services
+from . import editing, presets, services
+from .presets import MAX_SYSTEM_PROMPT_CHARS
 from .quota import get_quota
 from .serializers import conversation_json, conversation_summary_json, message_json
 
@@ -50,8 +52,16 @@ def models_view(request: AuthenticatedHttpRequest) -> JsonResponse:
 def conversations_view(request: AuthenticatedHttpRequest) -> JsonResponse:
     if request.method == "POST":
         body = parse_json_object(request)
-        title = get_str(body, "title", required=False, max_length=services.MAX_TITLE_CHARS) or ""
-        conversation = services.create_conversation(request.user, title)
+        if (preset_id := get_uuid(body, "preset")) is not None:
+            conversation = presets.start_conversation(request.user, preset_id)
+        else:
+            title = get_str(body, "title", required=False, max_length=services.MAX_TITLE_CHARS)
+            system_prompt = get_str(
+                body, "system_prompt", required=False, max_length=MAX_SYSTEM_PROMPT_CHARS
+            )
+            conversation = services.create_conversation(
+                request.user, title or "", system_prompt=system_prompt
+            )
         return JsonResponse(conversation_json(conversation, []), status=201)
     query = request.GET.get("q", "").strip()[:200]
     results = services.list_conversations(request.user, query)
@@ -68,13 +78,18 @@ def conversation_view(
         return HttpResponse(status=204)
     if request.method == "PATCH":
         body = parse_json_object(request)
-        title = get_str(body, "title", max_length=services.MAX_TITLE_CHARS)
-        conversation = services.rename_conversation(request.user, conversation_id, title)
+        conversation = services.update_conversation(
+            request.user,
+            conversation_id,
+            title=get_str(body, "title", required=False, max_length=services.MAX_TITLE_CHARS),
+            system_prompt=get_str(
+                body, "system_prompt", required=False, max_length=MAX_SYSTEM_PROMPT_CHARS
+            ),
+        )
     else:
         conversation = services.access_conversation(request.user, conversation_id)
-    return JsonResponse(
-        conversation_json(conversation, services.conversation_messages(conversation))
-    )
+    shown = services.shown_messages(conversation)
+    return JsonResponse(conversation_json(conversation, shown.messages, shown.versions))
 
 
 @require_POST
@@ -127,6 +142,28 @@ def regenerate_message_view(
 
 @require_POST
 @json_api
+def edit_message_view(request: AuthenticatedHttpRequest, message_id: uuid.UUID) -> JsonResponse:
+    services.access_message(request.user, message_id)  # 404 before 400
+    body = parse_json_object(request)
+    sent = editing.edit_message(
+        request.user,
+        message_id,
+        content=get_str(body, "content", max_length=services.MAX_CONTENT_CHARS),
+        model=get_str(body, "model", max_length=100),
+        enable_thinking=get_bool(body, "enable_thinking"),
+        thinking_budget=get_int(body, "thinking_budget", minimum=1, maximum=MAX_BUDGET),
+    )
+    return JsonResponse(
+        {
+            "user_message": message_json(sent.user_message),
+            "assistant_message": message_json(sent.assistant_message),
+        },
+        status=202,
+    )
+
+
+@require_POST
+@json_api
 def select_version_view(request: AuthenticatedHttpRequest, message_id: uuid.UUID) -> JsonResponse:
     message = services.select_version(request.user, message_id)
     return JsonResponse({"message": message_json(message)})
@@ -149,3 +186,52 @@ def me_view(request: AuthenticatedHttpRequest) -> JsonResponse:
             "retention_days": settings.RETENTION_DAYS,
         }
     )
+
+
+@require_http_methods(["GET", "PATCH"])
+@json_api
+def settings_view(request: AuthenticatedHttpRequest) -> JsonResponse:
+    """The user's own settings: the system prompt new conversations start with."""
+    user = request.user
+    if request.method == "PATCH":
+        body = parse_json_object(request)
+        prompt = get_str(body, "default_system_prompt", max_length=MAX_SYSTEM_PROMPT_CHARS)
+        user.default_system_prompt = prompt.strip()
+        user.save(update_fields=["default_system_prompt"])
+    return JsonResponse({"default_system_prompt": user.default_system_prompt})
+
+
+def preset_in(request: AuthenticatedHttpRequest) -> presets.PresetIn:
+    body = parse_json_object(request)
+    return presets.PresetIn(
+        name=get_str(body, "name", max_length=presets.MAX_NAME_CHARS),
+        model=get_str(body, "model", max_length=100),
+        enable_thinking=get_bool(body, "enable_thinking"),
+        thinking_budget=get_int(body, "thinking_budget", minimum=1, maximum=MAX_BUDGET),
+        system_prompt=get_str(
+            body, "system_prompt", required=False, max_length=MAX_SYSTEM_PROMPT_CHARS
+        )
+        or "",
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@json_api
+def presets_view(request: AuthenticatedHttpRequest) -> JsonResponse:
+    if request.method == "POST":
+        preset = presets.create_preset(request.user, preset_in(request))
+        return JsonResponse(presets.preset_json(preset), status=201)
+    return JsonResponse(
+        {"results": [presets.preset_json(p) for p in presets.list_presets(request.user)]}
+    )
+
+
+@require_http_methods(["PATCH", "DELETE"])
+@json_api
+def preset_view(request: AuthenticatedHttpRequest, preset_id: uuid.UUID) -> HttpResponse:
+    if request.method == "DELETE":
+        presets.delete_preset(request.user, preset_id)
+        return HttpResponse(status=204)
+    presets.access_preset(request.user, preset_id)  # 404 before 400
+    preset = presets.update_preset(request.user, preset_id, preset_in(request))
+    return JsonResponse(presets.preset_json(preset))

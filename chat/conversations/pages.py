@@ -52,5 +52,5 @@ def conversation_page(
 ) -> HttpResponse:
     """Show one of the user's conversations; someone else's is a 404."""
     conversation = services.access_conversation(request.user, conversation_id)
-    messages = services.conversation_messages(conversation)
-    return render_app(request, conversation_json(conversation, messages))
+    shown = services.shown_messages(conversation)
+    return render_app(request, conversation_json(conversation, shown.messages, shown.versions))

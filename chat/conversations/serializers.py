@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from chat.http import iso
@@ -10,8 +11,9 @@ from chat.streaming.events import error_json, timings_json, usage_json
 from chat.uploads.images import attachment_json
 
 
-def message_json(message: Message) -> dict[str, Any]:
-    return {
+def message_json(message: Message, versions: list[uuid.UUID] | None = None) -> dict[str, Any]:
+    """A message; a user message also lists its turn's versions (ids, oldest first)."""
+    data: dict[str, Any] = {
         "id": str(message.id),
         "role": message.role,
         "reply_to": str(message.reply_to_id) if message.reply_to_id else None,
@@ -32,6 +34,9 @@ def message_json(message: Message) -> dict[str, Any]:
         # The retention policy removed its text, reasoning and images; usage and cost stay.
         "purged": message.purged_at is not None,
     }
+    if message.role == Message.Role.USER:
+        data["versions"] = [str(i) for i in versions or [message.id]]
+    return data
 
 
 def conversation_summary_json(conversation: Conversation) -> dict[str, Any]:
@@ -42,7 +47,12 @@ def conversation_summary_json(conversation: Conversation) -> dict[str, Any]:
     }
 
 
-def conversation_json(conversation: Conversation, messages: list[Message]) -> dict[str, Any]:
+def conversation_json(
+    conversation: Conversation,
+    messages: list[Message],
+    versions: dict[uuid.UUID, list[uuid.UUID]] | None = None,
+) -> dict[str, Any]:
+    versions = versions or {}
     return {
         **conversation_summary_json(conversation),
         "created_at": iso(conversation.created_at),
@@ -51,5 +61,6 @@ def conversation_json(conversation: Conversation, messages: list[Message]) -> di
             "enable_thinking": conversation.enable_thinking,
             "thinking_budget": conversation.thinking_budget,
         },
-        "messages": [message_json(m) for m in messages],
+        "system_prompt": conversation.system_prompt,
+        "messages": [message_json(m, versions.get(m.id)) for m in messages],
     }

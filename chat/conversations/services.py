@@ -16,6 +16,7 @@ from accounts.models import User
 from accounts.policy import Policy, policy_for
 from chat import metrics
 from chat.audit import Action, record
+from chat.branches import conversation_tree
 from chat.errors import BadRequest, Conflict, NotFound
 from chat.logcontext import request_id
 from chat.models import Conversation, Message, Upload
@@ -71,20 +72,39 @@ def list_conversations(user: User, query: str = "") -> list[Conversation]:
     return list(conversations.order_by("-updated_at")[:500])
 
 
-def create_conversation(user: User, title: str = "") -> Conversation:
+def create_conversation(
+    user: User, title: str = "", *, system_prompt: str | None = None
+) -> Conversation:
+    """Start a conversation; its system prompt is the user's default unless one is given."""
     return Conversation.objects.create(
-        owner=user, title=title.strip(), title_is_final=bool(title.strip())
+        owner=user,
+        title=title.strip(),
+        title_is_final=bool(title.strip()),
+        system_prompt=user.default_system_prompt if system_prompt is None else system_prompt,
     )
 
 
-def rename_conversation(user: User, conversation_id: uuid.UUID, title: str) -> Conversation:
+def update_conversation(
+    user: User,
+    conversation_id: uuid.UUID,
+    *,
+    title: str | None = None,
+    system_prompt: str | None = None,
+) -> Conversation:
+    """Rename a conversation and/or set its system prompt (empty: none)."""
     conversation = access_conversation(user, conversation_id)
-    title = title.strip()
-    if not title:
-        raise BadRequest("The title cannot be empty.", code="required", field="title")
-    conversation.title = title
-    conversation.title_is_final = True
-    conversation.save(update_fields=["title", "title_is_final"])
+    if title is None and system_prompt is None:
+        raise BadRequest("Send a title or a system_prompt.", code="required", field="title")
+    fields = []
+    if title is not None:
+        if not title.strip():
+            raise BadRequest("The title cannot be empty.", code="required", field="title")
+        conversation.title, conversation.title_is_final = title.strip(), True
+        fields += ["title", "title_is_final"]
+    if system_prompt is not None:
+        conversation.system_prompt = system_prompt.strip()
+        fields.append("system_prompt")
+    conversation.save(update_fields=fields)
     return conversation
 
 
@@ -106,8 +126,34 @@ def delete_conversation(user: User, conversation_id: uuid.UUID) -> None:
         request_stop(message_id)
 
 
+@dataclass(frozen=True, slots=True)
+class ShownMessages:
+    """The messages of the active branch, in order, and each user turn's versions."""
+
+    messages: list[Message]
+    versions: dict[uuid.UUID, list[uuid.UUID]]
+
+
+def shown_messages(conversation: Conversation) -> ShownMessages:
+    """Return the active branch: its user turns, each followed by its replies (all versions)."""
+    tree = conversation_tree(conversation.id)
+    path = tree.active_path()
+    rows = conversation.messages.filter(Q(id__in=path) | Q(reply_to__in=path)).prefetch_related(
+        "attachments"
+    )
+    replies: dict[uuid.UUID | None, list[Message]] = {}
+    users: dict[uuid.UUID, Message] = {}
+    for message in sorted(rows, key=lambda m: m.created_at):
+        if message.role == Message.Role.USER:
+            users[message.id] = message
+        else:
+            replies.setdefault(message.reply_to_id, []).append(message)
+    ordered = [m for i in path for m in (users[i], *replies.get(i, []))]
+    return ShownMessages(ordered, {i: tree.versions(i) for i in path})
+
+
 def conversation_messages(conversation: Conversation) -> list[Message]:
-    return list(conversation.messages.order_by("created_at").prefetch_related("attachments"))
+    return shown_messages(conversation).messages
 
 
 def check_reply_settings(
@@ -138,6 +184,18 @@ def provisional_title(content: str) -> str:
     return title[:80]
 
 
+def check_content(content: str) -> None:
+    """Refuse an empty message, or one too long."""
+    if not content.strip():
+        raise BadRequest("The message is empty.", code="required", field="content")
+    if len(content) > MAX_CONTENT_CHARS:
+        raise BadRequest(
+            f"The message is longer than {MAX_CONTENT_CHARS} characters.",
+            code="too_long",
+            field="content",
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class SentMessage:
     user_message: Message
@@ -160,14 +218,7 @@ def send_message(
     ``conversation`` comes from ``access_conversation(user, …)``: the caller has already
     answered 404 for someone else's, before any 400 about the body.
     """
-    if not content.strip():
-        raise BadRequest("The message is empty.", code="required", field="content")
-    if len(content) > MAX_CONTENT_CHARS:
-        raise BadRequest(
-            f"The message is longer than {MAX_CONTENT_CHARS} characters.",
-            code="too_long",
-            field="content",
-        )
+    check_content(content)
     policy = policy_for(user)
     reply = check_reply_settings(policy, model, enable_thinking, thinking_budget)
     attachments, video_frames = attachments or [], video_frames or []
@@ -189,9 +240,11 @@ def send_message(
     )
     now = timezone.now()
     with fairuse.admit_reply(user, policy, reserve):
+        path = conversation_tree(conversation.id).active_path()
         user_message = Message.objects.create(
             conversation=conversation, role=Message.Role.USER, content=content,
             status=Message.Status.COMPLETE, created_at=now,
+            parent_id=path[-1] if path else None,
         )  # fmt: skip
         attached = sum(
             Upload.objects.filter(id=image.id, owner=user, message__isnull=True).update(
@@ -293,12 +346,21 @@ def regenerate_message(user: User, message_id: uuid.UUID) -> Message:
 
 
 def select_version(user: User, message_id: uuid.UUID) -> Message:
-    """Make this assistant reply the version shown (and sent upstream) for its turn."""
+    """Make this version of a turn the one shown (and sent upstream).
+
+    For a user message, that switches the branch: the turns after it follow it.
+    """
     message = access_message(user, message_id)
-    if message.role != Message.Role.ASSISTANT or message.reply_to_id is None:
-        raise BadRequest("Only assistant replies have versions.", code="not_assistant")
+    if message.role == Message.Role.USER:
+        siblings = conversation_tree(message.conversation_id).versions(message.id)
+    elif message.reply_to_id is not None:
+        siblings = list(
+            Message.objects.filter(reply_to_id=message.reply_to_id).values_list("id", flat=True)
+        )
+    else:
+        raise BadRequest("This message has no versions.", code="no_versions")
     with transaction.atomic():
-        Message.objects.filter(reply_to_id=message.reply_to_id).update(is_active_version=False)
+        Message.objects.filter(id__in=siblings).update(is_active_version=False)
         Message.objects.filter(id=message.id).update(is_active_version=True)
     message.is_active_version = True
     return message

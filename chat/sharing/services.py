@@ -22,9 +22,9 @@ from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from accounts.models import User
-from chat.conversations.services import access_conversation
+from chat.conversations.services import access_conversation, conversation_messages
 from chat.errors import BadRequest, NotFound
-from chat.models import Message, ShareLink, Upload
+from chat.models import Conversation, Message, ShareLink, Upload
 
 from .markdown import render_markdown
 
@@ -91,14 +91,12 @@ def hash_token(token: str) -> str:
 def snapshot_message_ids(conversation_id: uuid.UUID) -> list[str]:
     """Return the ids of the messages a link made now shows, in order.
 
-    That is every complete message that is the active version of its turn; replies
-    still pending or streaming, and ones that failed or were stopped, are left out.
+    That is every complete message of the active branch that is the active version of its
+    turn; replies still pending or streaming, and ones that failed or were stopped, are
+    left out.
     """
-    ids = Message.objects.filter(
-        conversation_id=conversation_id,
-        status=Message.Status.COMPLETE,
-        is_active_version=True,
-    ).order_by("created_at").values_list("id", flat=True)  # fmt: skip
+    shown = conversation_messages(Conversation.objects.get(id=conversation_id))
+    ids = [m.id for m in shown if m.status == Message.Status.COMPLETE and m.is_active_version]
     return [str(message_id) for message_id in ids]
 
 

@@ -16,10 +16,11 @@ from typing import Any, ParamSpec, Protocol, TypeVar, cast
 
 from django.conf import settings
 from django.db import close_old_connections
-from django.db.models import Q
+from django.db.models import Q, prefetch_related_objects
 from django.utils import timezone
 
 from accounts.policy import policy_for
+from chat.branches import conversation_tree
 from chat.models import Message
 from chat.spend.pricing import compute_cost, price_in_force
 from chat.uploads.budget import TurnMedia, media_for_turns
@@ -177,17 +178,14 @@ def build_request(reply: Message, *, images: bool = True) -> ChatRequest:
     echo_reasoning = bool(model and model.echo_reasoning)
     question = reply.reply_to
     assert question is not None  # every assistant reply answers a user message
-    # Turns the retention policy purged are left out: they have no text to send.
-    questions = list(
-        Message.objects.filter(
-            Q(purged_at__isnull=True) | Q(id=question.id),
-            conversation_id=reply.conversation_id,
-            role=Message.Role.USER,
-            created_at__lte=question.created_at,
-        )
-        .order_by("created_at")
-        .prefetch_related("attachments")
-    )
+    # The question's own branch only; turns the retention policy purged are left out:
+    # they have no text to send.
+    branch = conversation_tree(reply.conversation_id).ancestry(question.id)
+    by_id = Message.objects.filter(
+        Q(purged_at__isnull=True) | Q(id=question.id), id__in=branch
+    ).in_bulk()
+    questions = [by_id[i] for i in branch if i in by_id]
+    prefetch_related_objects(questions, "attachments")
     answers = {
         answer.reply_to_id: answer
         for answer in Message.objects.filter(
@@ -199,12 +197,19 @@ def build_request(reply: Message, *, images: bool = True) -> ChatRequest:
         log_left_out(reply, media)
     else:
         media = [TurnMedia() for _ in questions]
+    system_prompt = reply.conversation.system_prompt.strip()
+    # The seeds' advice for visual reasoning: a single-turn question with images gets no
+    # system message; its instructions go at the head of the user message instead.
+    folded = bool(system_prompt) and len(questions) == 1 and bool(questions[0].attachments.all())
     turns: list[ChatTurn] = []
+    if system_prompt and not folded:
+        turns.append(ChatTurn(role="system", content=system_prompt))
     for message, sent in zip(questions, media, strict=True):
+        text = sent.text_with_placeholders(message.content)
         turns.append(
             ChatTurn(
                 role="user",
-                content=sent.text_with_placeholders(message.content),
+                content=f"{system_prompt}\n\n{text}" if folded else text,
                 images=sent.images,
                 video_frames=sent.video_frames,
             )

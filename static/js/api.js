@@ -69,6 +69,15 @@ export const api = {
   stop: (messageId) => request("POST", `/api/messages/${id(messageId)}/stop/`),
   regenerate: (messageId) => request("POST", `/api/messages/${id(messageId)}/regenerate/`),
   selectVersion: (messageId) => request("POST", `/api/messages/${id(messageId)}/select/`),
+  edit: (messageId, body) => request("POST", `/api/messages/${id(messageId)}/edit/`, body),
+  setSystemPrompt: (conversationId, systemPrompt) =>
+    request("PATCH", `/api/conversations/${id(conversationId)}/`, { system_prompt: systemPrompt }),
+  settings: () => request("GET", "/api/settings/"),
+  saveSettings: (body) => request("PATCH", "/api/settings/", body),
+  presets: () => request("GET", "/api/presets/"),
+  createPreset: (body) => request("POST", "/api/presets/", body),
+  deletePreset: (presetId) => request("DELETE", `/api/presets/${id(presetId)}/`),
+  startFromPreset: (presetId) => request("POST", "/api/conversations/", { preset: presetId }),
   upload: (file) => {
     const form = new FormData();
     form.append("file", file);

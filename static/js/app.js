@@ -1,6 +1,7 @@
 // Ponder's chat page: builds the conversation view and the router and connects them.
 
 import { ConversationView } from "./conversation.js";
+import { Instructions } from "./instructions.js";
 import { Router } from "./router.js";
 
 const initial = JSON.parse(document.getElementById("conversation-data").textContent);
@@ -15,6 +16,8 @@ const view = new ConversationView({
 router = new Router(document.querySelector("[data-sidebar]"), view, initial.conversations, {
   retentionDays: initial.retention_days,
 });
+
+new Instructions(view, { created: (conversation) => router.created(conversation) });
 
 view.show(initial.conversation);
 view.loadModels();

@@ -134,7 +134,10 @@ export class ConversationView {
     let view = this.views.get(message.id);
     if (view) return view;
     if (message.role === "user") {
-      view = new UserMessageView(message);
+      view = new UserMessageView(message, {
+        onEdit: (v, text) => this.edit(v.message.id, text),
+        onVersion: (_v, id) => this.switchBranch(id),
+      });
     } else {
       view = new AssistantMessageView(message, {
         modelLabel: (id) => this.modelLabel(id),
@@ -295,6 +298,39 @@ export class ConversationView {
     } catch {
       // Reported.
     }
+  }
+
+  // Send an edited user turn: the conversation then shows the new branch, streaming.
+  async edit(messageId, text) {
+    if (this.unfinished().length) {
+      toast("Wait for the current reply to finish, or stop it first.");
+      return false;
+    }
+    const choice = this.composer.choice();
+    if (choice === null) return false;
+    const { attachments: _none, ...settings } = choice;
+    try {
+      await reported(api.edit(messageId, { content: text, ...settings }));
+      await this.reload();
+      return true;
+    } catch {
+      return false; // Reported; the edit box stays open with its text.
+    }
+  }
+
+  async switchBranch(messageId) {
+    try {
+      await reported(api.selectVersion(messageId));
+      await this.reload();
+    } catch {
+      // Reported.
+    }
+  }
+
+  async reload() {
+    const id = this.conversation?.id;
+    const fresh = await api.conversation(id);
+    if (this.conversation?.id === id) this.show(fresh, { keepChoices: true });
   }
 
   async switchVersion(messageId, step) {

@@ -3,6 +3,7 @@
 // every RENDER_INTERVAL_MS, in an animation frame.
 
 import { copyText } from "./clipboard.js";
+import { editButton, versionSwitcher } from "./editing.js";
 import { formatCost, formatDateTime, formatInt, formatSeconds, parseTime } from "./format.js";
 import { flashIcon, icon, iconButton } from "./icons.js";
 import { patchMarkdown } from "./render.js";
@@ -27,7 +28,8 @@ function copyButton(getText, label) {
 }
 
 export class UserMessageView {
-  constructor(message) {
+  // `hooks`: onEdit(view, text) → Promise<bool>, onVersion(view, id) (branches).
+  constructor(message, hooks) {
     this.message = message;
     this.root = element("article", "message user");
     this.root.dataset.testid = "message";
@@ -40,10 +42,14 @@ export class UserMessageView {
       : element("div", "bubble", message.content);
     const actions = element("div", "message-actions");
     actions.append(copyButton(() => this.message.content, "Copy message"));
+    if (hooks && !message.purged && !message.attachments?.length) {
+      actions.append(editButton(this, (text) => hooks.onEdit(this, text)));
+    }
     const body = element("div", "user-body");
     const images = attachmentStrip(message.attachments ?? []);
     if (images) body.append(images);
     body.append(bubble);
+    if (hooks) body.append(versionSwitcher(message, (id) => hooks.onVersion(this, id)));
     this.root.append(actions, body);
   }
 }
