@@ -5,11 +5,14 @@ text comes out escaped, and refuses ``javascript:`` and other bad link targets; 
 then keeps only the tags and attributes markdown produces, whatever slipped through.
 No inline styles (the share page's CSP forbids them) and no images: an image becomes
 a link to it, since loading it would tell a third party who read the page (and the
-share page's CSP blocks external images anyway).
+share page's CSP blocks external images anyway). Math stays LaTeX source in a
+``math-tex`` element (``mathrules``) and code keeps its ``language-*`` class: the
+page's script draws the one with KaTeX and colours the other with highlight.js.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import nh3
@@ -20,12 +23,18 @@ from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
 from markdown_it.utils import EnvType, OptionsDict
 
+from .mathrules import math_plugin
+
 ALLOWED_TAGS = {
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "code",
     "em", "strong", "del", "s", "ul", "ol", "li", "a",
-    "table", "thead", "tbody", "tr", "th", "td",
+    "table", "thead", "tbody", "tr", "th", "td", "span", "div",
 }  # fmt: skip
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "ol": {"start"}}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"}, "ol": {"start"}, "span": {"class"}, "div": {"class"}, "code": {"class"},
+}  # fmt: skip
+# The only classes kept: math markers and a code block's language.
+ALLOWED_CLASS = re.compile(r"(?:math-tex|math-inline|math-display|language-[A-Za-z0-9_+#.-]{1,40})")
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 
 
@@ -38,7 +47,16 @@ def _image_as_link(
     return f'<a href="{src}">{escapeHtml(alt)}</a>'
 
 
+def _keep_class(tag: str, attribute: str, value: str) -> str | None:
+    """Keep only the known classes of a ``class`` attribute; drop any other attribute value."""
+    if attribute != "class":
+        return value
+    kept = [name for name in value.split() if ALLOWED_CLASS.fullmatch(name)]
+    return " ".join(kept) or None
+
+
 _markdown = MarkdownIt("commonmark", {"html": False}).enable(["table", "strikethrough"])
+_markdown.use(math_plugin)
 _markdown.add_render_rule("image", _image_as_link)
 _cleaner = nh3.Cleaner(
     tags=ALLOWED_TAGS,
@@ -48,6 +66,7 @@ _cleaner = nh3.Cleaner(
     link_rel="nofollow noopener noreferrer",
     set_tag_attribute_values={"a": {"target": "_blank"}},
     strip_comments=True,
+    attribute_filter=_keep_class,
 )
 
 

@@ -1,14 +1,18 @@
 """Share links: public, read-only snapshots of a conversation behind a secret token.
 
-A token is 256 random bits from ``secrets`` (43 URL-safe characters). Only its SHA-256
-is stored: a leaked database holds no live link, and since the token carries far more
-entropy than anyone can search, an unsalted hash is enough. A link is found by its
+A token is 256 bits (43 URL-safe characters): the HMAC-SHA256, under SECRET_KEY, of the
+link's random id, so the owner's list can show a link's URL again (``link_token``).
+Only its SHA-256 is stored: a leaked database alone holds no live link (it takes the
+SECRET_KEY too), and since the token carries far more entropy than anyone can search,
+an unsalted hash is enough. Links made before tokens were derived had random ones;
+their URL cannot be rebuilt, and the list says so. A link is found by its
 hash, so the lookup never compares secret material byte by byte; the final
 ``compare_digest`` keeps it constant-time even if the database compares early-out.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import re
@@ -19,12 +23,14 @@ from datetime import datetime, timedelta
 
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.safestring import SafeString
 
 from accounts.models import User
 from chat.conversations.services import access_conversation, conversation_messages
 from chat.errors import BadRequest, NotFound
 from chat.models import Conversation, Message, ShareLink, Upload
+from chat.upstream.catalog import get_model
 
 from .markdown import render_markdown
 
@@ -59,6 +65,12 @@ class SharedMessage:
         return render_markdown(self.content)
 
     @property
+    def model_label(self) -> str:
+        """Return the model's name as the chat shows it ("Qwen-Plus"), else its id."""
+        info = get_model(self.model) if self.model else None
+        return info.label if info is not None else self.model
+
+    @property
     def thinking_label(self) -> str:
         """Return the pane's summary, worded as the chat's: "Thought for 12.4 s · …"."""
         label = (
@@ -81,6 +93,18 @@ class SharedConversation:
 
 def new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+def derive_token(link_id: uuid.UUID) -> str:
+    """Return the token of the link with this id: an HMAC of the id under SECRET_KEY."""
+    digest = salted_hmac("ponder.share-link", str(link_id), algorithm="sha256").digest()
+    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def link_token(link: ShareLink) -> str | None:
+    """Return the link's token if it can be rebuilt (it was derived, under this key)."""
+    token = derive_token(link.id)
+    return token if hmac.compare_digest(hash_token(token), link.token_hash) else None
 
 
 def hash_token(token: str) -> str:
@@ -119,8 +143,10 @@ def create_share(
     if not message_ids:
         raise BadRequest("There is no finished message to share yet.", code="nothing_to_share")
     now = timezone.now()
-    token = new_token()
+    link_id = uuid.uuid4()
+    token = derive_token(link_id)
     link = ShareLink.objects.create(
+        id=link_id,
         conversation=conversation,
         created_by=user,
         token_hash=hash_token(token),

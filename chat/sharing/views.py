@@ -25,11 +25,14 @@ from chat.uploads.images import upload_response
 
 from . import services as sharing
 
-# The page has no script at all; it needs only its own stylesheets.
+# The page runs only its own static scripts (KaTeX for math, highlight.js for code), which
+# style through the DOM: no inline script or style, no connection anywhere.
 SHARE_PAGE_CSP = "; ".join(
     [
         "default-src 'none'",
+        "script-src 'self'",
         "style-src 'self'",
+        "font-src 'self'",
         "img-src 'self' data:",
         "base-uri 'none'",
         "form-action 'none'",
@@ -45,10 +48,16 @@ SHARE_PAGE_HEADERS = {
 }
 
 
-def share_link_json(link: ShareLink) -> dict[str, Any]:
-    """Describe a link for its owner's list; the token cannot be shown again."""
+def share_url(request: HttpRequest, token: str) -> str:
+    return request.build_absolute_uri(reverse("share_page", args=[token]))
+
+
+def share_link_json(request: HttpRequest, link: ShareLink) -> dict[str, Any]:
+    """Describe a link for its owner's list; ``url`` is null for an old random token."""
+    token = sharing.link_token(link)
     return {
         "id": str(link.id),
+        "url": share_url(request, token) if token is not None else None,
         "short_id": str(link.id)[:8],
         "include_reasoning": link.include_reasoning,
         "created_at": iso(link.created_at),
@@ -78,7 +87,7 @@ def conversation_shares_view(
 ) -> JsonResponse:
     if request.method == "GET":
         links = sharing.list_shares(request.user, conversation_id)
-        return JsonResponse({"results": [share_link_json(link) for link in links]})
+        return JsonResponse({"results": [share_link_json(request, link) for link in links]})
     body = parse_json_object(request)
     created = sharing.create_share(
         request.user,
@@ -87,13 +96,12 @@ def conversation_shares_view(
         expires_in_days=get_int(body, "expires_in_days"),  # its range: 404 first
     )
     record_share(Action.SHARE_CREATED, request, created.link)
-    url = request.build_absolute_uri(reverse("share_page", args=[created.token]))
     answer = {
         "token": created.token,
-        "url": url,
         "include_reasoning": created.link.include_reasoning,
         "expires_at": iso(created.link.expires_at),
-        **share_link_json(created.link),
+        **share_link_json(request, created.link),
+        "url": share_url(request, created.token),
     }
     return JsonResponse(answer, status=201)
 

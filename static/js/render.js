@@ -1,9 +1,13 @@
 // Model text → sanitized DOM. markdown-it (html: false) writes the HTML, DOMPurify
-// cleans it anyway, highlight.js colours code. Answers are patched block by block so
+// cleans it anyway, highlight.js colours code, KaTeX draws math (math.js), Mermaid
+// draws finished ```mermaid blocks (diagrams.js); task lists get checkboxes. Answers are patched block by block so
 // a streaming answer re-renders without flicker and finished blocks stay untouched.
 
 import { copyText } from "./clipboard.js";
+import { addDiagram } from "./diagrams.js";
 import { flashIcon, iconButton } from "./icons.js";
+import { mathPlugin, typeset } from "./math.js";
+import { addCheckboxes, taskListPlugin } from "./tasklists.js";
 
 const SAFE_HREF = /^(?:https?:|mailto:|#|\/(?!\/)|\.{0,2}\/)/i;
 
@@ -23,6 +27,23 @@ const md = window.markdownit({
     }
     return "";
   },
+});
+
+md.use(mathPlugin).use(taskListPlugin);
+
+// A ```mermaid fence is drawn only once its closing fence has arrived.
+const CLOSING_FENCE = /^(`{3,}|~{3,})\s*$/;
+md.core.ruler.after("block", "closed_diagrams", (state) => {
+  let lines = null;
+  for (const token of state.tokens) {
+    if (token.type !== "fence" || token.info.trim().split(/\s+/)[0] !== "mermaid") continue;
+    lines ??= state.src.split("\n");
+    const [first, end] = token.map ?? [0, 0];
+    const last = (lines[end - 1] ?? "").trim();
+    if (end - 1 > first && CLOSING_FENCE.test(last) && last[0] === token.markup[0]) {
+      token.attrJoin("class", "diagram-source");
+    }
+  }
 });
 
 // Table alignment arrives as style="text-align:…", which the sanitizer drops; say it
@@ -94,9 +115,11 @@ export function renderMarkdown(container, text) {
   patchMarkdown(container, text);
 }
 
-// Add code-block headers and table scrollers; return the node to show in place of `node`.
+// Typeset math, add checkboxes, code-block headers and table scrollers; return the node to show in place of `node`.
 function enhance(node) {
   if (node.nodeType !== Node.ELEMENT_NODE) return node;
+  typeset(node);
+  addCheckboxes(node);
   if (node.matches("pre")) return decorateCodeBlock(node);
   if (node.matches("table")) return wrapTable(node);
   for (const pre of node.querySelectorAll("pre")) decorateCodeBlock(pre);
@@ -134,5 +157,6 @@ function decorateCodeBlock(pre) {
   wrap.className = "code-block";
   pre.parentNode?.replaceChild(wrap, pre);
   wrap.append(head, pre);
+  if (code?.classList.contains("diagram-source")) addDiagram(wrap, code.textContent);
   return wrap;
 }

@@ -1,5 +1,5 @@
 // The share dialog: make a read-only link (with or without the reasoning, with an
-// expiry), copy it, and see and revoke the conversation's live links.
+// expiry), copy it, and see, copy again and revoke the conversation's live links.
 
 import { api } from "./api.js";
 import { copyText } from "./clipboard.js";
@@ -23,13 +23,8 @@ export class ShareDialog {
       this.create();
     });
     dialog.querySelector("[data-share-close]").addEventListener("click", () => dialog.close());
-    dialog.querySelector("[data-share-copy]").addEventListener("click", async (event) => {
-      const ok = await copyText(this.url.value);
-      event.currentTarget.textContent = ok ? "Copied" : "Copy failed";
-      window.setTimeout(() => {
-        dialog.querySelector("[data-share-copy]").textContent = "Copy link";
-      }, 1500);
-    });
+    const copy = dialog.querySelector("[data-share-copy]");
+    copy.addEventListener("click", () => copyWithFeedback(copy, this.url.value));
     this.url.addEventListener("focus", () => this.url.select());
     dialog.addEventListener("click", (event) => {
       if (event.target === dialog) dialog.close(); // a click on the backdrop
@@ -80,8 +75,17 @@ export class ShareDialog {
   renderLink(link) {
     const item = document.createElement("li");
     const text = document.createElement("div");
-    const title = document.createElement("strong");
-    title.textContent = `Link ${link.short_id}`;
+    const title = document.createElement(link.url ? "a" : "strong");
+    if (link.url) {
+      title.href = link.url;
+      title.target = "_blank";
+      title.rel = "noopener noreferrer";
+      title.className = "share-link-url";
+      title.dataset.testid = "share-link-url";
+      title.textContent = link.url;
+    } else {
+      title.textContent = `Link ${link.short_id} (its URL was shown only when made)`;
+    }
     const facts = [
       `${formatInt(link.message_count)} messages`,
       link.include_reasoning ? "with reasoning" : "answers only",
@@ -107,7 +111,33 @@ export class ShareDialog {
       toast("Link revoked: it no longer opens.", { kind: "info", ms: 3000 });
       this.loadLinks();
     });
-    item.append(text, revoke);
+    const actions = document.createElement("div");
+    actions.className = "share-link-actions";
+    if (link.url) {
+      const copy = document.createElement("button");
+      copy.type = "button";
+      copy.className = "btn btn-small";
+      copy.dataset.testid = "share-link-copy";
+      copy.textContent = "Copy";
+      copy.addEventListener("click", () => copyWithFeedback(copy, link.url));
+      actions.append(copy);
+    }
+    actions.append(revoke);
+    item.append(text, actions);
     return item;
   }
+}
+
+// Copy `text`; say so on `button` ("Copied", or "Copy failed") for a moment.
+async function copyWithFeedback(button, text) {
+  const label = button.dataset.label ?? button.textContent;
+  button.dataset.label = label;
+  const ok = await copyText(text);
+  button.textContent = ok ? "Copied" : "Copy failed";
+  window.clearTimeout(Number(button.dataset.timer));
+  button.dataset.timer = String(
+    window.setTimeout(() => {
+      button.textContent = label;
+    }, 1500),
+  );
 }

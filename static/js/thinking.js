@@ -3,6 +3,7 @@
 
 import { formatInt, formatSeconds, parseTime } from "./format.js";
 import { icon } from "./icons.js";
+import { patchMathText } from "./math.js";
 
 export class ThinkingPane {
   constructor() {
@@ -18,11 +19,10 @@ export class ThinkingPane {
     this.summary.append(mark, this.label, icon("chevronDown", "icon thinking-chevron"));
     this.body = document.createElement("div");
     this.body.className = "thinking-body";
-    this.text = document.createTextNode("");
-    const inner = document.createElement("div");
-    inner.className = "thinking-text";
-    inner.append(this.text);
-    this.body.append(inner);
+    this.text = "";
+    this.inner = document.createElement("div");
+    this.inner.className = "thinking-text";
+    this.body.append(this.inner);
     this.details.append(this.summary, this.body);
     this.userToggled = false;
     this.summary.addEventListener("click", () => {
@@ -33,12 +33,15 @@ export class ThinkingPane {
   append(text) {
     const body = this.body;
     const atBottom = body.scrollTop + body.clientHeight >= body.scrollHeight - 8;
-    this.text.appendData(text);
+    this.setText(this.text + text);
     if (atBottom) body.scrollTop = body.scrollHeight;
   }
 
+  // The reasoning as text, its math typeset (only the last paragraph redrawn).
   setText(text) {
-    this.text.data = text;
+    if (text === this.text && this.inner.childElementCount > 0) return;
+    this.text = text;
+    patchMathText(this.inner, text);
   }
 
   // Open while reasoning streams, closed once the answer starts — unless the user chose.

@@ -129,7 +129,10 @@ def test_hostile_model_text_renders_without_running_anything(alice, live_server)
               const all = [...document.querySelectorAll("*")];
               return {
                 pwned: window.__pwned ?? null,
-                scripts: document.scripts.length,
+                // Only the page's own static scripts (KaTeX, highlight.js, typesetting).
+                scripts: [...document.scripts].filter(
+                  (s) => !s.src || new URL(s.src).origin !== location.origin ||
+                         !new URL(s.src).pathname.startsWith("/static/")).length,
                 tags: all.filter((el) => ["IMG", "SVG", "IFRAME", "svg"].includes(el.tagName))
                          .map((el) => el.tagName),
                 handlers: all.flatMap((el) => [...el.attributes])
