@@ -122,6 +122,24 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
+# What a field is called in messages people read; the error's ``field`` keeps the API name.
+FIELD_NAMES = {
+    "content": "The message",
+    "model": "The model",
+    "enable_thinking": "Deep thinking",
+    "thinking_budget": "The thinking budget",
+    "attachments": "The attachments",
+    "video_frames": "The video frames",
+    "title": "The title",
+    "system_prompt": "The system prompt",
+}
+
+
+def field_name(field: str) -> str:
+    """Return the field as a person would name it ("The thinking budget")."""
+    return FIELD_NAMES.get(field, field)
+
+
 def parse_json_object(request: HttpRequest) -> dict[str, Any]:
     """Return the request body as a JSON object, or raise BadRequest."""
     if len(request.body) > MAX_JSON_BODY:
@@ -154,13 +172,15 @@ def get_str(
     value = body.get(field)
     if value is None:
         if required:
-            raise BadRequest(f"{field} is required.", code="required", field=field)
+            raise BadRequest(f"{field_name(field)} is required.", code="required", field=field)
         return None
     if not isinstance(value, str):
-        raise BadRequest(f"{field} must be a string.", code="invalid_type", field=field)
+        raise BadRequest(f"{field_name(field)} must be text.", code="invalid_type", field=field)
     if len(value) > max_length:
         raise BadRequest(
-            f"{field} is longer than {max_length} characters.", code="too_long", field=field
+            f"{field_name(field)} is longer than {max_length:,} characters.",
+            code="too_long",
+            field=field,
         )
     return value
 
@@ -168,7 +188,11 @@ def get_str(
 def get_bool(body: dict[str, Any], field: str) -> bool | None:
     value = body.get(field)
     if value is not None and not isinstance(value, bool):
-        raise BadRequest(f"{field} must be true or false.", code="invalid_type", field=field)
+        raise BadRequest(
+            f"{field_name(field)} must be on or off (true or false).",
+            code="invalid_type",
+            field=field,
+        )
     return value
 
 
@@ -180,10 +204,14 @@ def get_int(
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise BadRequest(f"{field} must be an integer.", code="invalid_type", field=field)
+        raise BadRequest(
+            f"{field_name(field)} must be a whole number.", code="invalid_type", field=field
+        )
     if minimum is not None and maximum is not None and not minimum <= value <= maximum:
         raise BadRequest(
-            f"{field} must be between {minimum} and {maximum}.", code="out_of_range", field=field
+            f"{field_name(field)} must be between {minimum:,} and {maximum:,}.",
+            code="out_of_range",
+            field=field,
         )
     return value
 
@@ -205,12 +233,16 @@ def get_uuid_list(body: dict[str, Any], field: str, *, max_items: int) -> list[u
         return []
     if not isinstance(value, list) or len(value) > max_items:
         raise BadRequest(
-            f"{field} must be a list of at most {max_items} ids.", code="invalid_type", field=field
+            f"{field_name(field)} must be a list of at most {max_items} ids.",
+            code="invalid_type",
+            field=field,
         )
     try:
         return [uuid.UUID(item) for item in value]
     except (TypeError, ValueError, AttributeError):
-        raise BadRequest(f"{field} must contain ids.", code="invalid_type", field=field) from None
+        raise BadRequest(
+            f"{field_name(field)} must contain ids.", code="invalid_type", field=field
+        ) from None
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:

@@ -25,6 +25,7 @@ from chat.upstream.catalog import MODELS
 from . import editing, presets, services
 from .presets import MAX_SYSTEM_PROMPT_CHARS
 from .quota import get_quota
+from .search import search_conversations
 from .serializers import conversation_json, conversation_summary_json, message_json
 
 MAX_BUDGET = 10_000_000
@@ -64,8 +65,21 @@ def conversations_view(request: AuthenticatedHttpRequest) -> JsonResponse:
             )
         return JsonResponse(conversation_json(conversation, []), status=201)
     query = request.GET.get("q", "").strip()[:200]
-    results = services.list_conversations(request.user, query)
-    return JsonResponse({"results": [conversation_summary_json(c) for c in results]})
+    if not query:
+        results = services.list_conversations(request.user)
+        return JsonResponse({"results": [conversation_summary_json(c) for c in results]})
+    hits = search_conversations(request.user, query)
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    **conversation_summary_json(hit.conversation),
+                    "snippet": hit.snippet.as_json() if hit.snippet else None,
+                }
+                for hit in hits
+            ]
+        }
+    )
 
 
 @require_http_methods(["GET", "PATCH", "DELETE"])
@@ -136,7 +150,16 @@ def stop_message_view(request: AuthenticatedHttpRequest, message_id: uuid.UUID) 
 def regenerate_message_view(
     request: AuthenticatedHttpRequest, message_id: uuid.UUID
 ) -> JsonResponse:
-    message = services.regenerate_message(request.user, message_id)
+    # The body is optional: without one (or without JSON) the reply keeps its model.
+    body = parse_json_object(request) if request.content_type == "application/json" else {}
+    choice = None
+    if body.get("model") is not None:
+        choice = services.ModelChoice(
+            model=get_str(body, "model", max_length=100),
+            enable_thinking=get_bool(body, "enable_thinking"),
+            thinking_budget=get_int(body, "thinking_budget", minimum=1, maximum=MAX_BUDGET),
+        )
+    message = services.regenerate_message(request.user, message_id, choice)
     return JsonResponse({"assistant_message": message_json(message)}, status=202)
 
 

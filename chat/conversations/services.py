@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -60,15 +59,9 @@ def access_message(user: User, message_id: uuid.UUID) -> Message:
         raise NotFound("message") from None
 
 
-def list_conversations(user: User, query: str = "") -> list[Conversation]:
+def list_conversations(user: User) -> list[Conversation]:
+    """Return the user's conversations, newest first (``search`` finds them by words)."""
     conversations = Conversation.objects.filter(owner=user, deleted_at__isnull=True)
-    if query:
-        matching_messages = Message.objects.filter(
-            Q(content__icontains=query), conversation__owner=user
-        ).values("conversation_id")
-        conversations = conversations.filter(
-            Q(title__icontains=query) | Q(id__in=matching_messages)
-        )
     return list(conversations.order_by("-updated_at")[:500])
 
 
@@ -316,16 +309,33 @@ def dispatch_reply(message_id: uuid.UUID) -> None:
         metrics.REPLIES_QUEUED.labels("queued").inc()
 
 
-def regenerate_message(user: User, message_id: uuid.UUID) -> Message:
-    """Add a new version of an assistant reply; it becomes the version on screen."""
+@dataclass(frozen=True, slots=True)
+class ModelChoice:
+    """A model and its thinking settings as the client asked for them (not yet checked)."""
+
+    model: str
+    enable_thinking: bool | None = None
+    thinking_budget: int | None = None
+
+
+def regenerate_message(
+    user: User, message_id: uuid.UUID, choice: ModelChoice | None = None
+) -> Message:
+    """Add a new version of an assistant reply; it becomes the version on screen.
+
+    With ``choice`` the new version comes from that model (checked as a send is), else
+    from the reply's own. A model without vision gets the turn's images as placeholders.
+    """
     original = access_message(user, message_id)
     if original.role != Message.Role.ASSISTANT or original.reply_to_id is None:
         raise BadRequest("Only assistant replies can be regenerated.", code="not_assistant")
     if not original.is_finished:
         raise Conflict("This reply is still being written; stop it first.", code="still_streaming")
     policy = policy_for(user)
+    if choice is None:
+        choice = ModelChoice(original.model, original.enable_thinking, original.thinking_budget)
     reply = check_reply_settings(
-        policy, original.model, original.enable_thinking, original.thinking_budget
+        policy, choice.model, choice.enable_thinking, choice.thinking_budget
     )
     question = original.reply_to
     assert question is not None  # reply_to_id was checked above
@@ -336,7 +346,7 @@ def regenerate_message(user: User, message_id: uuid.UUID) -> Message:
         content=question.content,
         enable_thinking=reply.enable_thinking,
         thinking_budget=reply.thinking_budget,
-        images=question.attachments.count(),
+        images=question.attachments.count() if reply.model.vision else 0,
     )
     with fairuse.admit_reply(user, policy, reserve):
         Message.objects.filter(reply_to_id=original.reply_to_id).update(is_active_version=False)

@@ -169,6 +169,7 @@ def build_request(reply: Message, *, images: bool = True) -> ChatRequest:
     With ``images``, the attached images go as data URLs, read from the storage
     (``AttachmentUnavailable`` when one cannot be): the question's always, earlier ones
     newest first within ``MAX_REQUEST_IMAGE_BYTES``, the rest as "[image]" placeholders.
+    A model without vision gets every image as a placeholder, the question's included.
     Reading, downscaling and encoding them is slow: call this off the event loop.
 
     Earlier answers are sent as ``content`` only; reasoning goes back upstream only for a
@@ -193,7 +194,9 @@ def build_request(reply: Message, *, images: bool = True) -> ChatRequest:
         ).exclude(content="")
     }
     if images:
-        media = media_for_turns([list(q.attachments.all()) for q in questions])
+        media = media_for_turns(
+            [list(q.attachments.all()) for q in questions], vision=bool(model and model.vision)
+        )
         log_left_out(reply, media)
     else:
         media = [TurnMedia() for _ in questions]
@@ -228,7 +231,7 @@ def build_request(reply: Message, *, images: bool = True) -> ChatRequest:
 def log_left_out(reply: Message, media: list[TurnMedia]) -> None:
     left_out = sum(len(turn.omitted) for turn in media)
     if left_out:
-        logger.info("reply %s: %d earlier images or videos sent as placeholders (size cap)",
+        logger.info("reply %s: %d images or videos sent as placeholders (size cap or no vision)",
                     reply.id, left_out)  # fmt: skip
 
 

@@ -61,14 +61,20 @@ def _encode_within(unit: _Unit, room: int) -> tuple[str, ...] | None:
     return urls if sum(map(len, urls)) <= room else None
 
 
-def media_for_turns(turns: list[list[Upload]], cap: int | None = None) -> list[TurnMedia]:
+def media_for_turns(
+    turns: list[list[Upload]], cap: int | None = None, *, vision: bool = True
+) -> list[TurnMedia]:
     """Return what each user turn (oldest first, the question last) sends of its images.
 
+    Without ``vision`` (a model that cannot see) every image is a placeholder, so a
+    conversation that showed images can go on with a text model.
     Raise AttachmentUnavailable when an image that is to be sent cannot be read. Images
     left out are never read.
     """
     cap = request_image_cap() if cap is None else cap
     per_turn = [_units(uploads) for uploads in turns]
+    if not vision:
+        return [_media(units) for units in per_turn]  # every unit's urls stay None
     room = cap
     if per_turn:
         for unit in per_turn[-1]:  # the question's own images always go

@@ -8,6 +8,7 @@ three regions are listed; nothing states a maximum ``thinking_budget``, so
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -52,6 +53,7 @@ class ModelInfo:
             "max_budget": self.max_budget,
             "vision": self.vision,
             "regions": list(self.regions),
+            "snapshot_of": snapshot_of(self.id),
         }
 
 
@@ -216,6 +218,26 @@ _BY_ID: dict[str, ModelInfo] = {model.id: model for model in MODELS}
 def get_model(model_id: str) -> ModelInfo | None:
     """Return the catalog entry for ``model_id``, or None when it is not offered."""
     return _BY_ID.get(model_id)
+
+
+_SNAPSHOT = re.compile(
+    r"^(?P<base>.+?)-(?:latest|preview|exp|\d{4}-\d{2}-\d{2}|\d{4})(?P<region>-us)?$"
+)
+
+
+def snapshot_of(model_id: str) -> str | None:
+    """Return the model a dated snapshot or alias belongs to, if the catalog has it.
+
+    "qwen-plus-2025-04-28" and "qwen-plus-latest" belong to "qwen-plus"; the picker
+    folds them under it.
+    """
+    match = _SNAPSHOT.match(model_id)
+    if match is None:
+        return None
+    for base in (match["base"] + (match["region"] or ""), match["base"]):
+        if base in _BY_ID and base != model_id:
+            return base
+    return None
 
 
 def models_for_region(region: str) -> tuple[ModelInfo, ...]:

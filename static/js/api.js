@@ -67,7 +67,8 @@ export const api = {
   send: (conversationId, body) =>
     request("POST", `/api/conversations/${id(conversationId)}/messages/`, body),
   stop: (messageId) => request("POST", `/api/messages/${id(messageId)}/stop/`),
-  regenerate: (messageId) => request("POST", `/api/messages/${id(messageId)}/regenerate/`),
+  regenerate: (messageId, settings) =>
+    request("POST", `/api/messages/${id(messageId)}/regenerate/`, settings),
   selectVersion: (messageId) => request("POST", `/api/messages/${id(messageId)}/select/`),
   edit: (messageId, body) => request("POST", `/api/messages/${id(messageId)}/edit/`, body),
   setSystemPrompt: (conversationId, systemPrompt) =>

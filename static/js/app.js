@@ -3,6 +3,8 @@
 import { ConversationView } from "./conversation.js";
 import { Instructions } from "./instructions.js";
 import { Router } from "./router.js";
+import { bindShortcuts } from "./shortcuts.js";
+import { bindThemeSwitch } from "./theme.js";
 
 const initial = JSON.parse(document.getElementById("conversation-data").textContent);
 
@@ -23,3 +25,7 @@ view.show(initial.conversation);
 view.loadModels();
 router.refreshQuota();
 view.startClock();
+bindShortcuts(view);
+bindThemeSwitch(document.querySelector("[data-testid=theme-select]"));
+// Ready to type; on a phone the keyboard would cover the page, so not there.
+if (!window.matchMedia("(max-width: 860px)").matches) view.focus();

@@ -3,6 +3,7 @@
 // button that becomes stop.
 
 import { Attachments } from "./attachments.js";
+import { ModelPicker } from "./picker.js";
 
 const KIND = {
   hybrid: "Hybrid thinking",
@@ -29,8 +30,8 @@ export class Composer {
     this.sendButton = form.querySelector("[data-testid=send]");
     this.stopButton = form.querySelector("[data-testid=stop]");
     this.select = form.querySelector("[data-model-select]");
+    this.picker = new ModelPicker(form.querySelector("[data-model-picker]"), this.select);
     this.kind = form.querySelector("[data-model-kind]");
-    this.current = form.querySelector("[data-model-current]");
     this.thinkingControl = form.querySelector("[data-thinking-control]");
     this.toggle = form.querySelector("[data-thinking-toggle]");
     this.budgetControl = form.querySelector("[data-budget-control]");
@@ -102,6 +103,7 @@ export class Composer {
       nodes.push(group);
     }
     this.select.replaceChildren(...nodes);
+    this.picker.setModels(models);
     this.select.value = this.models.has(previous) ? previous : this.defaultModelId();
     this.refresh();
   }
@@ -122,6 +124,7 @@ export class Composer {
   }
 
   remember(choice) {
+    this.picker.noteUsed(choice.model);
     try {
       window.localStorage.setItem(LAST_CHOICE_KEY, JSON.stringify(choice));
     } catch {
@@ -161,6 +164,15 @@ export class Composer {
       }
       body.attachments = this.attachments.ids();
     }
+    const settings = this.replySettings();
+    return settings && { ...body, ...settings };
+  }
+
+  // The model and thinking fields alone (for a regenerate), or null when invalid.
+  replySettings() {
+    const model = this.model();
+    if (!model) return null;
+    const body = { model: model.id };
     if (model.thinking !== "none") body.enable_thinking = this.thinkingEnabled(model);
     if (model.supports_budget && body.enable_thinking && this.budget.value.trim() !== "") {
       const budget = Number(this.budget.value);
@@ -174,11 +186,27 @@ export class Composer {
     return body;
   }
 
+  // Say when the chosen model cannot see the images already in this conversation.
+  setHistoryImages(hasImages) {
+    this.historyImages = hasImages;
+    this.refresh();
+  }
+
+  renderVisionNotice(model) {
+    const notice = this.form.querySelector("[data-testid=vision-notice]");
+    const show = Boolean(this.historyImages && model && !model.vision);
+    notice.hidden = !show;
+    notice.textContent = show
+      ? `${model.label} can't see images: the images in this chat are left out and sent as “[image]”. Pick a vision model to include them.`
+      : "";
+  }
+
   refresh() {
     const model = this.model();
     if (model) {
       const thinking = this.thinkingEnabled(model);
-      this.current.textContent = model.label;
+      this.picker.sync();
+      this.renderVisionNotice(model);
       this.attachments.setModel(model);
       this.kind.replaceChildren(
         ...modelKind(model).map((text) => {

@@ -41,6 +41,9 @@ export class ConversationView {
       onError: (text) => toast(text),
     });
     this.topbar = new Topbar({ modelLabel: (id) => this.modelLabel(id) });
+    document.querySelector("[data-model-select]").addEventListener("change", () => {
+      for (const view of this.views.values()) view.refreshActions?.();
+    });
     for (const button of document.querySelectorAll("[data-suggestion]")) {
       button.addEventListener("click", () => {
         this.composer.setText(button.dataset.suggestion);
@@ -141,6 +144,7 @@ export class ConversationView {
     } else {
       view = new AssistantMessageView(message, {
         modelLabel: (id) => this.modelLabel(id),
+        pickedModel: () => this.composer.model()?.id ?? null,
         onRegenerate: (v) => this.regenerate(v.id),
         onVersion: (v, step) => this.switchVersion(v.id, step),
         onChange: () => this.scroll.follow(),
@@ -159,6 +163,9 @@ export class ConversationView {
       nodes.push(view.root);
     }
     this.el.transcript.replaceChildren(...nodes);
+    this.composer.setHistoryImages(
+      [...this.transcript.byId.values()].some((m) => m.attachments?.length),
+    );
     this.el.empty.hidden = nodes.length > 0;
     this.el.scroller.classList.toggle("is-empty", nodes.length === 0);
     this.updateStreaming();
@@ -289,7 +296,11 @@ export class ConversationView {
     }
     const conversation = this.conversation;
     try {
-      const { assistant_message: reply } = await reported(api.regenerate(messageId));
+      // Retry and regenerate use the model the picker shows now, so a reply can move on
+      // from a model that failed (or cannot see the conversation's images).
+      const settings = this.composer.replySettings();
+      if (!settings) return;
+      const { assistant_message: reply } = await reported(api.regenerate(messageId, settings));
       if (this.conversation !== conversation) return;
       this.transcript.add(reply);
       this.socket.track(reply.id, 0);

@@ -309,11 +309,11 @@ export class AssistantMessageView {
       notice.classList.add("notice-failed");
       notice.setAttribute("role", "alert");
       text = m.error?.message || "The reply failed.";
-      action = "Retry";
+      action = this.retryLabel("Retry");
     } else if (m.status === "interrupted") {
       notice.classList.add("notice-interrupted");
       text = m.error?.message || "This reply was interrupted. The text so far is kept.";
-      action = "Regenerate";
+      action = this.retryLabel("Regenerate");
     } else if (m.status === "complete" && m.finish_reason === "length") {
       notice.classList.add("notice-info");
       text = "The reply stopped at the model's output limit.";
@@ -327,6 +327,22 @@ export class AssistantMessageView {
       button.addEventListener("click", () => this.hooks.onRegenerate(this));
       notice.append(button);
     }
+  }
+
+  // "Retry", or "Retry with Qwen-Plus" when the picker now names another model.
+  retryLabel(verb) {
+    const picked = this.hooks.pickedModel?.();
+    return picked && picked !== this.message.model
+      ? `${verb} with ${this.hooks.modelLabel(picked)}`
+      : verb;
+  }
+
+  // The picker changed: retry and regenerate now use its model.
+  refreshActions() {
+    if (!this.live.finished) return;
+    this.renderNotice();
+    this.regenerateButton.setAttribute("aria-label", this.retryLabel("Regenerate"));
+    this.regenerateButton.title = this.retryLabel("Regenerate");
   }
 
   renderFooter() {
@@ -356,7 +372,9 @@ function describeUsage(m, modelLabel) {
   const firstToken = parseTime(t.first_token_at);
   const parts = [];
   if (u.output_tokens) parts.push(`${approx}${formatInt(u.output_tokens)} tokens`);
-  if (created !== null && completed !== null) parts.push(formatSeconds(completed - created));
+  // A reply that failed before its first token took no time worth showing ("0.0 s").
+  const ran = m.status !== "failed" || firstToken !== null;
+  if (ran && created !== null && completed !== null) parts.push(formatSeconds(completed - created));
   const cost = formatCost(m.cost, m.cost_currency);
   if (cost) parts.push(cost);
   const lines = [
@@ -367,7 +385,7 @@ function describeUsage(m, modelLabel) {
   ];
   if (firstToken !== null && created !== null)
     lines.push(`First token after ${formatSeconds(firstToken - created)}`);
-  if (completed !== null && created !== null)
+  if (ran && completed !== null && created !== null)
     lines.push(`Total time ${formatSeconds(completed - created)}`);
   lines.push(cost ? `Cost: ${cost}` : "Cost: not priced");
   if (t.created_at) lines.push(formatDateTime(t.created_at));

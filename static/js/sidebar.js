@@ -196,6 +196,7 @@ export class Sidebar {
     remove.addEventListener("click", () => this.hooks.remove(item.id, title));
     actions.append(rename, remove);
     li.append(link, actions);
+    if (item.snippet) li.append(snippetNode(item.snippet));
     return li;
   }
 
@@ -235,4 +236,23 @@ export class Sidebar {
     });
     input.addEventListener("blur", () => finish(true));
   }
+}
+
+// Where a search matched: the server's plain text with its match offsets, marked up
+// here with text nodes and <mark> (stored text is never parsed as HTML).
+function snippetNode({ text, highlights }) {
+  const node = document.createElement("span");
+  node.className = "conversation-snippet";
+  node.dataset.testid = "search-snippet";
+  let at = 0;
+  for (const [start, end] of highlights) {
+    if (start < at || end > text.length) continue;
+    node.append(text.slice(at, start));
+    const mark = document.createElement("mark");
+    mark.textContent = text.slice(start, end);
+    node.append(mark);
+    at = end;
+  }
+  node.append(text.slice(at));
+  return node;
 }

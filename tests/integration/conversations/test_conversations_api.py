@@ -113,5 +113,5 @@ def test_models_endpoint_lists_the_catalog(alice_client):
     assert by_id["deepseek-r1"]["regions"] == ["beijing"]
     assert set(by_id["qwen-plus"]) == {
         "id", "label", "family", "thinking", "thinking_default", "supports_budget",
-        "max_budget", "vision", "regions",
+        "max_budget", "vision", "regions", "snapshot_of",
     }  # fmt: skip

@@ -52,7 +52,24 @@ def test_as_json_has_exactly_the_contract_fields() -> None:
         "max_budget": None,
         "vision": False,
         "regions": ["singapore", "virginia", "beijing"],
+        "snapshot_of": None,
     }
+
+
+@pytest.mark.parametrize(
+    ("model_id", "base"),
+    [
+        ("qwen-plus-2025-04-28", "qwen-plus"),
+        ("qwen-plus-latest", "qwen-plus"),
+        ("qwen3-max-preview", "qwen3-max"),
+        ("qwen3-vl-flash-2025-10-15-us", "qwen3-vl-flash-us"),
+        ("deepseek-r1-0528", "deepseek-r1"),
+        ("qwen-plus", None),
+        ("qwen3-235b-a22b-thinking-2507", None),  # no such base in the catalog
+    ],
+)
+def test_snapshots_and_aliases_name_their_model(model_id: str, base: str | None) -> None:
+    assert model(model_id).as_json()["snapshot_of"] == base
 
 
 @pytest.mark.parametrize(
