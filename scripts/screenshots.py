@@ -48,6 +48,7 @@ CHROMIUM_ARGS = [
 USERNAME, PASSWORD = "mei", "ponder-screenshots"
 QUESTION = "Is 3,599 a prime number? Show your reasoning."
 FOLLOW_UP = "Nice. Is there a quick way to spot numbers like that?"
+EDITED = "Is 2,147,483,647 prime? Answer in one line, with the test you used."
 
 REASONING = """The user asks whether 3,599 is prime. Let me check it carefully rather than guess.
 
@@ -236,6 +237,18 @@ def shoot(base_url: str, username: str, password: str, conversation: str, live: 
         to_top(page)
         page.screenshot(path=OUT / "desktop-light.png")
         print(f"wrote {OUT / 'desktop-light.png'}")
+
+        if live:  # an edited question: a new branch, with the ‹ 2/2 › switcher
+            page = open_page(viewport=desktop, color_scheme="light")
+            page.get_by_test_id("edit-message").first.click(force=True)
+            page.locator("[data-testid=message][data-role=user] textarea").first.fill(EDITED)
+            page.get_by_test_id("edit-save").first.click()
+            reply = page.locator("[data-role=assistant]").last
+            expect(reply).to_have_attribute("data-status", "complete", timeout=120_000)
+            page.wait_for_timeout(300)
+            to_top(page)
+            page.screenshot(path=OUT / "edit-branch.png")
+            print(f"wrote {OUT / 'edit-branch.png'}")
 
         phone = {"width": 375, "height": 812}
         page = open_page(viewport=phone, device_scale_factor=2, is_mobile=True, has_touch=True)
