@@ -243,7 +243,9 @@ def shoot(base_url: str, username: str, password: str, conversation: str, live: 
             page.get_by_test_id("edit-message").first.click(force=True)
             page.locator("[data-testid=message][data-role=user] textarea").first.fill(EDITED)
             page.get_by_test_id("edit-save").first.click()
+            expect(page.get_by_test_id("user-versions").first).to_contain_text("2 / 2")
             reply = page.locator("[data-role=assistant]").last
+            expect(reply).not_to_have_attribute("data-status", "complete", timeout=10_000)
             expect(reply).to_have_attribute("data-status", "complete", timeout=120_000)
             page.wait_for_timeout(300)
             to_top(page)
