@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import re
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -14,7 +16,8 @@ from .test_chat_page import STREAM_TIMEOUT, send
 
 pytestmark = pytest.mark.e2e
 
-SCREENSHOTS = ROOT / "docs" / "screenshots"
+# Set PONDER_SCREENSHOT_DIR=docs/screenshots to refresh the README's pictures.
+SCREENSHOTS = Path(os.environ.get("PONDER_SCREENSHOT_DIR") or ROOT / "var" / "test-screenshots")
 
 MATH_REASONING = """We need $\\int_0^1 x^2\\,dx$. By the power rule:
 
