@@ -118,7 +118,7 @@ export class Instructions {
         return false;
       }
     });
-    const button = iconButton("spark", "Settings");
+    const button = iconButton("sliders", "Settings");
     button.dataset.testid = "settings-open";
     button.addEventListener("click", async () => {
       try {
@@ -136,7 +136,7 @@ export class Instructions {
 
   buildPresets() {
     this.presetList = element("ul", { className: "preset-list", testid: "preset-list" });
-    const add = iconButton("spark", "Save the current model and a system prompt as an assistant");
+    const add = iconButton("plus", "Save the current model and a system prompt as an assistant");
     add.dataset.testid = "preset-new";
     const head = element("div", { className: "preset-head" }, element("h2", {}, "Assistants"), add);
     const section = element("section", { className: "presets" }, head, this.presetList);
