@@ -20,6 +20,7 @@ from .services import (
     check_content,
     check_reply_settings,
     create_pending_reply,
+    reserve_reply,
 )
 
 
@@ -55,14 +56,7 @@ def edit_message(
     )
     if running.exists():
         raise Conflict("A reply is still being written; stop it first.", code="still_streaming")
-    fairuse.check_send_rate(user)
-    reserve = fairuse.reservation(
-        conversation,
-        model=reply.model.id,
-        content=content,
-        enable_thinking=reply.enable_thinking,
-        thinking_budget=reply.thinking_budget,
-    )
+    reserve = reserve_reply(user, conversation, reply, content)
     now = timezone.now()
     with fairuse.admit_reply(user, policy, reserve):
         tree = conversation_tree(conversation.id)

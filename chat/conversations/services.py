@@ -223,15 +223,7 @@ def send_message(
             code="model_without_vision",
             field="attachments",
         )
-    fairuse.check_send_rate(user)
-    reserve = fairuse.reservation(
-        conversation,
-        model=reply.model.id,
-        content=content,
-        enable_thinking=reply.enable_thinking,
-        thinking_budget=reply.thinking_budget,
-        images=len(images),
-    )
+    reserve = reserve_reply(user, conversation, reply, content, images=len(images))
     now = timezone.now()
     with fairuse.admit_reply(user, policy, reserve):
         path = conversation_tree(conversation.id).active_path()
@@ -261,6 +253,21 @@ def send_message(
             conversation.title = provisional_title(content)
         conversation.save()
     return SentMessage(user_message, assistant_message)
+
+
+def reserve_reply(
+    user: User, conversation: Conversation, reply: ReplySettings, content: str, *, images: int = 0
+) -> fairuse.Reservation:
+    """Count a new reply against the user's send rate; return what it is expected to use."""
+    fairuse.check_send_rate(user)
+    return fairuse.reservation(
+        conversation,
+        model=reply.model.id,
+        content=content,
+        enable_thinking=reply.enable_thinking,
+        thinking_budget=reply.thinking_budget,
+        images=images,
+    )
 
 
 def create_pending_reply(
@@ -340,15 +347,8 @@ def regenerate_message(
     )
     question = original.reply_to
     assert question is not None  # reply_to_id was checked above
-    fairuse.check_send_rate(user)
-    reserve = fairuse.reservation(
-        original.conversation,
-        model=reply.model.id,
-        content=question.content,
-        enable_thinking=reply.enable_thinking,
-        thinking_budget=reply.thinking_budget,
-        images=question.attachments.count() if reply.model.vision else 0,
-    )
+    images = question.attachments.count() if reply.model.vision else 0
+    reserve = reserve_reply(user, original.conversation, reply, question.content, images=images)
     with fairuse.admit_reply(user, policy, reserve):
         Message.objects.filter(reply_to_id=original.reply_to_id).update(is_active_version=False)
         message = create_pending_reply(question, reply, reserve=reserve)
