@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 # npm ci rewrites this file: the JS tools (Biome) are installed and match the lock.
 NODE_STAMP := node_modules/.package-lock.json
 
-.PHONY: run test lint fmt bench clean
+.PHONY: run test lint fmt bench clean messages
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,16 @@ fmt: $(STAMP) $(NODE_STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 	npm run --silent fmt
+
+# Translation catalogs (locale/): extract every marked string, then compile. Needs GNU
+# gettext (xgettext, msgfmt). The compiled .mo files are committed, so `make run` does not.
+I18N_IGNORE := --ignore=.venv --ignore=node_modules --ignore=var --ignore=tests --ignore=bench \
+	--ignore=simulator --ignore=static/vendor --ignore=docs --ignore=scripts
+messages: $(STAMP)
+	$(PY) manage.py makemessages $(I18N_IGNORE) --no-obsolete --no-location -l ja -l zh_Hans -l zh_Hant
+	$(PY) manage.py makemessages -d djangojs $(I18N_IGNORE) --no-obsolete --no-location \
+		-l ja -l zh_Hans -l zh_Hant
+	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules
 
 bench: $(STAMP)
 	$(PY) -m bench.streams

@@ -24,6 +24,10 @@ class User(AbstractUser):
     # issuer's stable id, unlike an email address, which can be reassigned.
     oidc_subject = models.CharField(max_length=255, blank=True, db_index=True)
 
+    # The interface language this user picked (a code of settings.LANGUAGES); empty:
+    # follow the browser.
+    language = models.CharField(max_length=16, blank=True)
+
     def __str__(self) -> str:
         return self.username
 

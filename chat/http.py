@@ -10,7 +10,7 @@ import functools
 import json
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Concatenate, Literal, ParamSpec, TypeVar, cast, overload
@@ -132,6 +132,7 @@ FIELD_NAMES = {
     "video_frames": "The video frames",
     "title": "The title",
     "system_prompt": "The system prompt",
+    "language": "The language",
 }
 
 
@@ -180,6 +181,20 @@ def get_str(
         raise BadRequest(
             f"{field_name(field)} is longer than {max_length:,} characters.",
             code="too_long",
+            field=field,
+        )
+    return value
+
+
+def get_choice(body: dict[str, Any], field: str, *, choices: Sequence[str]) -> str | None:
+    """Return one of ``choices``, or None when the field is absent."""
+    value = body.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, str) or value not in choices:
+        raise BadRequest(
+            f"{field_name(field)} must be one of: {', '.join(repr(c) for c in choices)}.",
+            code="invalid_choice",
             field=field,
         )
     return value

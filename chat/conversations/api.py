@@ -8,8 +8,10 @@ from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from accounts.languages import LANGUAGE_CHOICES, remember_language
 from accounts.policy import policy_for
 from chat.http import (
+    get_choice,
     AuthenticatedHttpRequest,
     get_bool,
     get_int,
@@ -214,14 +216,25 @@ def me_view(request: AuthenticatedHttpRequest) -> JsonResponse:
 @require_http_methods(["GET", "PATCH"])
 @json_api
 def settings_view(request: AuthenticatedHttpRequest) -> JsonResponse:
-    """The user's own settings: the system prompt new conversations start with."""
+    """The user's own settings: the system prompt new chats start with, the UI language."""
     user = request.user
     if request.method == "PATCH":
         body = parse_json_object(request)
-        prompt = get_str(body, "default_system_prompt", max_length=MAX_SYSTEM_PROMPT_CHARS)
-        user.default_system_prompt = prompt.strip()
-        user.save(update_fields=["default_system_prompt"])
-    return JsonResponse({"default_system_prompt": user.default_system_prompt})
+        prompt = get_str(
+            body, "default_system_prompt", required=False, max_length=MAX_SYSTEM_PROMPT_CHARS
+        )
+        language = get_choice(body, "language", choices=LANGUAGE_CHOICES)
+        if prompt is not None:
+            user.default_system_prompt = prompt.strip()
+        if language is not None:
+            user.language = language
+        user.save(update_fields=["default_system_prompt", "language"])
+    response = JsonResponse(
+        {"default_system_prompt": user.default_system_prompt, "language": user.language}
+    )
+    if request.method == "PATCH" and language is not None:
+        remember_language(response, language)
+    return response
 
 
 def preset_in(request: AuthenticatedHttpRequest) -> presets.PresetIn:

@@ -2,6 +2,7 @@
 
 import { ConversationView } from "./conversation.js";
 import { Instructions } from "./instructions.js";
+import { bindLanguageSwitch } from "./language.js";
 import { Router } from "./router.js";
 import { bindShortcuts } from "./shortcuts.js";
 import { bindThemeSwitch } from "./theme.js";
@@ -27,5 +28,6 @@ router.refreshQuota();
 view.startClock();
 bindShortcuts(view);
 bindThemeSwitch(document.querySelector("[data-testid=theme-select]"));
+bindLanguageSwitch(document.querySelector("[data-testid=language-select]"));
 // Ready to type; on a phone the keyboard would cover the page, so not there.
 if (!window.matchMedia("(max-width: 860px)").matches) view.focus();

@@ -1,22 +1,38 @@
-// Numbers, durations, money and dates as people read them.
+// Numbers, durations, money and dates as people read them, in the page's language.
 
-const integer = new Intl.NumberFormat("en-US");
+import { locale, t } from "./i18n.js";
+
+const LOCALE = locale();
+const integer = new Intl.NumberFormat(LOCALE);
+const tenths = new Intl.NumberFormat(LOCALE, {
+  minimumFractionDigits: 1,
+  maximumFractionDigits: 1,
+});
 
 export function formatInt(value) {
   return integer.format(value ?? 0);
 }
 
 export function formatSeconds(ms) {
-  return `${(Math.max(0, ms) / 1000).toFixed(1)} s`;
+  // Translators: a duration in seconds, e.g. "12.4 s".
+  return t("%(seconds)s s", { seconds: tenths.format(Math.max(0, ms) / 1000) });
 }
 
+// Costs are often fractions of a cent: small ones keep two significant digits.
 export function formatCost(cost, currency) {
   if (cost === null || cost === undefined || cost === "") return "";
   const value = Number(cost);
-  const symbol = { USD: "$", CNY: "¥" }[currency || "USD"] ?? `${currency} `;
-  if (value === 0) return `${symbol}0`;
-  if (value < 0.0001) return `<${symbol}0.0001`;
-  return `${symbol}${value < 0.01 ? value.toPrecision(2) : value.toFixed(value < 1 ? 4 : 2)}`;
+  const options = { style: "currency", currency: currency || "USD" };
+  if (value > 0 && value < 0.0001) {
+    return `<${new Intl.NumberFormat(LOCALE, { ...options, maximumFractionDigits: 4 }).format(0.0001)}`;
+  }
+  const digits =
+    value === 0
+      ? { maximumFractionDigits: 0 }
+      : value < 0.01
+        ? { maximumSignificantDigits: 2 }
+        : { minimumFractionDigits: value < 1 ? 4 : 2, maximumFractionDigits: value < 1 ? 4 : 2 };
+  return new Intl.NumberFormat(LOCALE, { ...options, ...digits }).format(value);
 }
 
 export function parseTime(iso) {
@@ -36,15 +52,15 @@ function startOfDay(ms) {
 export function dateGroup(iso, now = Date.now()) {
   const ms = parseTime(iso) ?? now;
   const today = startOfDay(now);
-  if (ms >= today) return "Today";
-  if (ms >= today - DAY) return "Yesterday";
-  if (ms >= today - 7 * DAY) return "Previous 7 days";
-  if (ms >= today - 30 * DAY) return "Previous 30 days";
-  return new Date(ms).toLocaleDateString("en-US", { month: "long", year: "numeric" });
+  if (ms >= today) return t("Today");
+  if (ms >= today - DAY) return t("Yesterday");
+  if (ms >= today - 7 * DAY) return t("Previous 7 days");
+  if (ms >= today - 30 * DAY) return t("Previous 30 days");
+  return new Date(ms).toLocaleDateString(LOCALE, { month: "long", year: "numeric" });
 }
 
 export function formatDateTime(iso) {
   const ms = parseTime(iso);
   if (ms === null) return "";
-  return new Date(ms).toLocaleString("en-US", { dateStyle: "medium", timeStyle: "short" });
+  return new Date(ms).toLocaleString(LOCALE, { dateStyle: "medium", timeStyle: "short" });
 }
