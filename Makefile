@@ -39,13 +39,10 @@ fmt: $(STAMP) $(NODE_STAMP)
 	npm run --silent fmt
 
 # Translation catalogs (locale/): extract every marked string, then compile. Needs GNU
-# gettext (xgettext, msgfmt). The compiled .mo files are committed, so `make run` does not.
-I18N_IGNORE := --ignore=.venv --ignore=node_modules --ignore=var --ignore=tests --ignore=bench \
-	--ignore=simulator --ignore=static/vendor --ignore=docs --ignore=scripts
+# gettext (xgettext, msgfmt); the compiled .mo files are committed, so `make run` does not.
 messages: $(STAMP)
-	$(PY) manage.py makemessages $(I18N_IGNORE) --no-obsolete --no-location -l ja -l zh_Hans -l zh_Hant
-	$(PY) manage.py makemessages -d djangojs $(I18N_IGNORE) --no-obsolete --no-location \
-		-l ja -l zh_Hans -l zh_Hant
+	$(PY) manage.py makemessages
+	$(PY) manage.py makemessages -d djangojs
 	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules
 
 bench: $(STAMP)

@@ -83,17 +83,23 @@ def serve() -> int:
         stop_all(children)
 
 
-def ensure_chromium() -> None:
-    """Install Debian's chromium when missing and we are root."""
-    if shutil.which("chromium") or Path("/usr/bin/chromium").exists():
+# Debian packages the suite runs: the browser tests' Chromium, and GNU gettext, whose
+# xgettext the translation-catalog test runs to find strings missing from the catalogs.
+TEST_TOOLS = {"chromium": "chromium", "xgettext": "gettext"}
+
+
+def ensure_test_tools() -> None:
+    """Install the Debian packages of missing test tools, when we are root."""
+    missing = [pkg for cmd, pkg in TEST_TOOLS.items() if not shutil.which(cmd)]
+    if not missing:
         return
     if os.geteuid() != 0 or not shutil.which("apt-get"):
-        log("ponder", "chromium is missing and we cannot install it; browser tests will fail")
+        log("ponder", f"missing {', '.join(missing)} and cannot install them; tests will fail")
         return
-    log("ponder", "installing Debian's chromium for the browser tests")
+    log("ponder", f"installing Debian's {', '.join(missing)} for the tests")
     subprocess.run(["apt-get", "update", "-qq"], check=False)
     subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "chromium"],
+        ["apt-get", "install", "-y", "-qq", *missing],
         check=True,
         env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"},
     )
@@ -104,7 +110,7 @@ def test(pytest_args: list[str]) -> int:
     env = project_env()
     children: list[Child] = []
     try:
-        ensure_chromium()
+        ensure_test_tools()
         if not env.get("REDIS_URL"):
             # A separate server from `make run`'s, so a running dev worker never eats test tasks.
             socket_path = VAR / "redis-test" / "redis.sock"
