@@ -11,9 +11,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accounts.languages import LANGUAGE_CHOICES, remember_language
 from accounts.policy import policy_for
 from chat.http import (
-    get_choice,
     AuthenticatedHttpRequest,
     get_bool,
+    get_choice,
     get_int,
     get_str,
     get_uuid,

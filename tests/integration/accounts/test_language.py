@@ -58,9 +58,7 @@ def test_picking_a_language_saves_it_and_sets_the_cookie(client, alice):
 def test_following_the_browser_again_clears_the_pick_and_the_cookie(client, alice):
     client.force_login(alice)
     client.patch("/api/settings/", {"language": "ja"}, content_type="application/json")
-    response = client.patch(
-        "/api/settings/", {"language": ""}, content_type="application/json"
-    )
+    response = client.patch("/api/settings/", {"language": ""}, content_type="application/json")
     assert response.json()["language"] == ""
     assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == ""  # deleted
     alice.refresh_from_db()

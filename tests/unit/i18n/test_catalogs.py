@@ -64,7 +64,9 @@ def extracted(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str],
 def test_the_catalog_holds_exactly_the_marked_strings(extracted, locale, domain):
     committed, fresh = keys(catalog(locale, domain)), keys(extracted[locale, domain])
     assert not fresh - committed, f"marked but not in {locale}/{domain}.po: run `make messages`"
-    assert not committed - fresh, f"in {locale}/{domain}.po but no longer marked: run `make messages`"
+    assert not committed - fresh, (
+        f"in {locale}/{domain}.po but no longer marked: run `make messages`"
+    )
 
 
 @pytest.mark.parametrize(("locale", "domain"), CATALOGS)
