@@ -2,8 +2,8 @@
 // every browser) and the page reloads in it; "" follows the browser again.
 
 import { api } from "./api.js";
-import { toast } from "./toast.js";
 import { t } from "./i18n.js";
+import { toast } from "./toast.js";
 
 export function bindLanguageSwitch(select) {
   const saved = select.value;
