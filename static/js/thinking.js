@@ -88,11 +88,12 @@ export function thinkingLabel(message, live, now = Date.now()) {
   }
   const usage = message.usage ?? {};
   if (live.finished && usage.reasoning_tokens > 0) parts.push(reasoningTokens(message, usage));
+  const summary = parts.join(" · ");
   if (live.finished && !message.content && message.status === "cancelled") {
-    // Translators: added to "Thought for 12.4 s" when the user stopped the reply while it thought.
-    parts.push(t("stopped"));
+    // Translators: the user stopped the reply while it thought; summary: "Thought for 12.4 s".
+    return t("%(summary)s · stopped", { summary });
   }
-  return parts.join(" · ");
+  return summary;
 }
 
 function reasoningTokens(message, usage) {
