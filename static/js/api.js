@@ -1,9 +1,11 @@
 // The JSON API of docs/api.md, with the CSRF header on unsafe methods.
 
+import { t } from "./i18n.js";
+
 export class ApiError extends Error {
   constructor(status, body) {
     const error = body?.error ?? {};
-    super(error.message || `The server answered ${status}.`);
+    super(error.message || t("The server answered %(status)s.", { status }));
     this.status = status;
     this.code = error.code || "http_error";
     this.field = error.field || null;
@@ -34,7 +36,7 @@ export async function request(method, path, body) {
     response = await fetch(path, init);
   } catch {
     throw new ApiError(0, {
-      error: { message: "Cannot reach the server. Check your connection." },
+      error: { message: t("Cannot reach the server. Check your connection.") },
     });
   }
   if (response.status === 401) {

@@ -2,10 +2,13 @@
 // uploaded at once and shown as a thumbnail that can be removed before sending.
 
 import { api } from "./api.js";
+import { formatInt, formatMegabytes } from "./format.js";
+import { t, tn } from "./i18n.js";
 import { iconButton } from "./icons.js";
 
 const ACCEPTED = new Set(["image/png", "image/jpeg", "image/webp", "image/gif"]);
-const MAX_BYTES = 10 * 1024 * 1024;
+const MAX_MEGABYTES = 10;
+const MAX_BYTES = MAX_MEGABYTES * 1024 * 1024;
 const MAX_FILES = 10;
 
 export class Attachments {
@@ -52,8 +55,12 @@ export class Attachments {
     this.enabled = Boolean(model?.vision);
     this.button.disabled = !this.enabled;
     const label = this.enabled
-      ? "Attach images"
-      : `${model?.label ?? "This model"} can't read images; pick a vision model to attach some`;
+      ? t("Attach images")
+      : model?.label
+        ? t("%(model)s can't read images; pick a vision model to attach some", {
+            model: model.label,
+          })
+        : t("This model can't read images; pick a vision model to attach some");
     this.button.setAttribute("aria-label", label);
     this.button.title = label;
     this.strip.classList.toggle("is-unusable", !this.enabled && this.items.length > 0);
@@ -66,15 +73,31 @@ export class Attachments {
     }
     for (const file of files) {
       if (this.items.length >= MAX_FILES) {
-        this.onError(`At most ${MAX_FILES} images per message.`);
+        this.onError(
+          tn(
+            "At most %(count)s image per message.",
+            "At most %(count)s images per message.",
+            MAX_FILES,
+            { count: formatInt(MAX_FILES) },
+          ),
+        );
         break;
       }
       if (!ACCEPTED.has(file.type)) {
-        this.onError(`${file.name || "That file"} is not a PNG, JPEG, WEBP or GIF image.`);
+        this.onError(
+          file.name
+            ? t("%(name)s is not a PNG, JPEG, WEBP or GIF image.", { name: file.name })
+            : t("That file is not a PNG, JPEG, WEBP or GIF image."),
+        );
         continue;
       }
       if (file.size > MAX_BYTES) {
-        this.onError(`${file.name || "That image"} is larger than 10 MB.`);
+        const size = formatMegabytes(MAX_MEGABYTES);
+        this.onError(
+          file.name
+            ? t("%(name)s is larger than %(size)s.", { name: file.name, size })
+            : t("That image is larger than %(size)s.", { size }),
+        );
         continue;
       }
       this.upload({ file, url: URL.createObjectURL(file), id: null, state: "uploading" });
@@ -103,10 +126,11 @@ export class Attachments {
     node.className = "attachment-chip";
     const image = document.createElement("img");
     image.src = item.url;
-    image.alt = item.file.name || "Image to send";
-    const remove = iconButton("close", `Remove ${item.file.name || "this image"}`, {
-      className: "chip-remove",
-    });
+    image.alt = item.file.name || t("Image to send");
+    const label = item.file.name
+      ? t("Remove %(name)s", { name: item.file.name })
+      : t("Remove this image");
+    const remove = iconButton("close", label, { className: "chip-remove" });
     remove.addEventListener("click", () => this.remove(item));
     node.append(image, remove);
     return node;

@@ -3,19 +3,24 @@
 // button that becomes stop.
 
 import { Attachments } from "./attachments.js";
+import { formatList } from "./format.js";
+import { locale, t, tp } from "./i18n.js";
 import { ModelPicker } from "./picker.js";
 
-const KIND = {
-  hybrid: "Hybrid thinking",
-  always: "Thinking only",
-  none: "No thinking",
-};
 const LAST_CHOICE_KEY = "ponder.lastChoice";
 const DEFAULT_MODEL = "qwen-plus";
 
+function thinkingKind(thinking) {
+  if (thinking === "hybrid") return { key: "hybrid-thinking", label: t("Hybrid thinking") };
+  if (thinking === "always") return { key: "thinking-only", label: t("Thinking only") };
+  if (thinking === "none") return { key: "no-thinking", label: t("No thinking") };
+  return { key: thinking, label: thinking };
+}
+
+// What a model can do, as {key (for CSS), label}.
 export function modelKind(model) {
-  const kinds = [KIND[model.thinking] ?? model.thinking];
-  if (model.vision) kinds.push("Vision");
+  const kinds = [thinkingKind(model.thinking)];
+  if (model.vision) kinds.push({ key: "vision", label: tp("model badge", "Vision") });
   return kinds;
 }
 
@@ -96,7 +101,12 @@ export class Composer {
       for (const model of list) {
         const option = document.createElement("option");
         option.value = model.id;
-        option.textContent = `${model.label} — ${modelKind(model).join(", ").toLowerCase()}`;
+        const kinds = modelKind(model).map(({ label }) => label.toLocaleLowerCase(locale()));
+        // Translators: a model in the model list, then what it can do ("hybrid thinking, vision").
+        option.textContent = t("%(model)s — %(kinds)s", {
+          model: model.label,
+          kinds: formatList(kinds),
+        });
         option.dataset.label = model.label;
         group.append(option);
       }
@@ -159,7 +169,11 @@ export class Composer {
     const body = { model: model.id };
     if (this.attachments.count) {
       if (!model.vision) {
-        this.onError(`${model.label} can't read images: pick a vision model or remove them.`);
+        this.onError(
+          t("%(model)s can't read images: pick a vision model or remove them.", {
+            model: model.label,
+          }),
+        );
         return null;
       }
       body.attachments = this.attachments.ids();
@@ -177,7 +191,7 @@ export class Composer {
     if (model.supports_budget && body.enable_thinking && this.budget.value.trim() !== "") {
       const budget = Number(this.budget.value);
       if (!Number.isInteger(budget) || budget < 1) {
-        this.budget.setCustomValidity("Enter a whole number of tokens, at least 1.");
+        this.budget.setCustomValidity(t("Enter a whole number of tokens, at least 1."));
         this.budget.reportValidity();
         return null;
       }
@@ -197,7 +211,11 @@ export class Composer {
     const show = Boolean(this.historyImages && model && !model.vision);
     notice.hidden = !show;
     notice.textContent = show
-      ? `${model.label} can't see images: the images in this chat are left out and sent as “[image]”. Pick a vision model to include them.`
+      ? t(
+          // Translators: “[image]” is what the model is sent instead of each image: keep it as is.
+          "%(model)s can't see images: the images in this chat are left out and sent as “[image]”. Pick a vision model to include them.",
+          { model: model.label },
+        )
       : "";
   }
 
@@ -209,10 +227,10 @@ export class Composer {
       this.renderVisionNotice(model);
       this.attachments.setModel(model);
       this.kind.replaceChildren(
-        ...modelKind(model).map((text) => {
+        ...modelKind(model).map(({ key, label }) => {
           const chip = document.createElement("span");
-          chip.className = `chip chip-${text.toLowerCase().replace(/\s+/g, "-")}`;
-          chip.textContent = text;
+          chip.className = `chip chip-${key}`;
+          chip.textContent = label;
           return chip;
         }),
       );
@@ -220,7 +238,9 @@ export class Composer {
       this.toggle.checked = thinking;
       this.toggle.disabled = model.thinking === "always";
       this.thinkingControl.title =
-        model.thinking === "always" ? `${model.label} always thinks` : "Deep thinking";
+        model.thinking === "always"
+          ? t("%(model)s always thinks", { model: model.label })
+          : t("Deep thinking");
       this.budgetControl.hidden = !(model.supports_budget && thinking);
       if (model.max_budget) this.budget.max = String(model.max_budget);
       else this.budget.removeAttribute("max");

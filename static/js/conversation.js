@@ -3,6 +3,7 @@
 
 import { api } from "./api.js";
 import { Composer } from "./composer.js";
+import { t } from "./i18n.js";
 import { AssistantMessageView, UserMessageView } from "./message.js";
 import { ScrollFollower } from "./scroll.js";
 import { ConversationSocket } from "./socket.js";
@@ -82,13 +83,13 @@ export class ConversationView {
         if (view.modelName) view.modelName.textContent = this.modelLabel(view.message.model);
       }
     } catch (error) {
-      if (attempt === 0) toast(`${error.message} Retrying…`);
+      if (attempt === 0) toast(t("%(error)s Retrying…", { error: error.message }));
       window.setTimeout(() => this.loadModels(attempt + 1), 3000);
     }
   }
 
   modelLabel(id) {
-    return this.models.get(id)?.label ?? id ?? "Assistant";
+    return this.models.get(id)?.label ?? id ?? t("Assistant");
   }
 
   // --- showing a conversation ------------------------------------------------------------
@@ -195,13 +196,7 @@ export class ConversationView {
 
   onFinished(message) {
     this.updateStreaming();
-    const said = {
-      complete: "Reply finished.",
-      cancelled: "Reply stopped.",
-      failed: `Reply failed: ${message.error?.message ?? ""}`,
-      interrupted: "Reply interrupted.",
-    };
-    announce(said[message.status] ?? "");
+    announce(finishedAnnouncement(message));
     this.hooks.replyFinished();
     // A title may have been written meanwhile; after the first answer, look once more.
     this.refreshSummary();
@@ -291,7 +286,7 @@ export class ConversationView {
 
   async regenerate(messageId) {
     if (this.unfinished().length) {
-      toast("Wait for the current reply to finish, or stop it first.");
+      toast(t("Wait for the current reply to finish, or stop it first."));
       return;
     }
     const conversation = this.conversation;
@@ -314,7 +309,7 @@ export class ConversationView {
   // Send an edited user turn: the conversation then shows the new branch, streaming.
   async edit(messageId, text) {
     if (this.unfinished().length) {
-      toast("Wait for the current reply to finish, or stop it first.");
+      toast(t("Wait for the current reply to finish, or stop it first."));
       return false;
     }
     const choice = this.composer.choice();
@@ -357,4 +352,15 @@ export class ConversationView {
       this.layout();
     }
   }
+}
+
+// What a screen reader hears when a reply ends.
+function finishedAnnouncement(message) {
+  if (message.status === "complete") return t("Reply finished.");
+  if (message.status === "cancelled") return t("Reply stopped.");
+  if (message.status === "failed") {
+    return t("Reply failed: %(error)s", { error: message.error?.message ?? "" });
+  }
+  if (message.status === "interrupted") return t("Reply interrupted.");
+  return "";
 }

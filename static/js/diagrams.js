@@ -2,6 +2,8 @@
 // "strict" security level (labels sanitized, no scripts, no clicks). Mermaid (5 MB) is
 // loaded the first time a diagram appears; a toggle switches between diagram and code.
 
+import { t } from "./i18n.js";
+
 let loading = null;
 let counter = 0;
 
@@ -11,6 +13,7 @@ function loadMermaid() {
   const src = document.querySelector("meta[name=ponder-mermaid]")?.content;
   loading = new Promise((resolve, reject) => {
     if (!src) {
+      // i18n-ignore: never shown (the block keeps showing its code)
       reject(new Error("Mermaid is not available on this page."));
       return;
     }
@@ -30,6 +33,7 @@ function loadMermaid() {
     });
     script.addEventListener("error", () => {
       loading = null;
+      // i18n-ignore: never shown (the block keeps showing its code)
       reject(new Error("Mermaid did not load."));
     });
     document.head.append(script);
@@ -53,7 +57,8 @@ export function addDiagram(block, source) {
   view.className = "diagram";
   view.dataset.testid = "diagram";
   view.hidden = true;
-  const toggle = toggleButton("Code");
+  // Translators: a button over a diagram that shows its source code instead.
+  const toggle = toggleButton(t("Code"));
   toggle.hidden = true;
   block.querySelector(".code-lang")?.after(toggle);
   block.append(view);
@@ -62,7 +67,8 @@ export function addDiagram(block, source) {
     const showCode = !block.classList.contains("show-code");
     block.classList.toggle("show-code", showCode);
     view.hidden = showCode;
-    toggle.textContent = showCode ? "Diagram" : "Code";
+    // Translators: "Diagram" shows the drawing again, "Code" its source.
+    toggle.textContent = showCode ? t("Diagram") : t("Code");
     toggle.setAttribute("aria-pressed", String(showCode));
   });
   counter += 1;

@@ -1,6 +1,9 @@
 // A confirm dialog on <dialog> (window.confirm blocks the page and looks foreign).
 
-export function confirmDialog({ title, text, confirmLabel = "Delete" }) {
+import { t } from "./i18n.js";
+
+// Translators: the button that confirms deleting.
+export function confirmDialog({ title, text, confirmLabel = t("Delete") }) {
   const dialog = document.querySelector("[data-confirm-dialog]");
   dialog.querySelector("[data-confirm-title]").textContent = title;
   dialog.querySelector("[data-confirm-text]").textContent = text;

@@ -1,11 +1,13 @@
 // Editing a user turn in place (a textarea with Save and Cancel), and the ‹ 1/2 ›
 // switcher between a turn's versions: each version leads its own branch.
 
+import { formatInt } from "./format.js";
+import { t } from "./i18n.js";
 import { iconButton } from "./icons.js";
 
 // The edit button of a user message; `onSave(text)` resolves true once the edit is sent.
 export function editButton(view, onSave) {
-  const button = iconButton("pencil", "Edit message");
+  const button = iconButton("pencil", t("Edit message"));
   button.dataset.testid = "edit-message";
   button.addEventListener("click", () => startEdit(view, onSave));
   return button;
@@ -18,11 +20,11 @@ function startEdit(view, onSave) {
   box.className = "edit-box";
   const input = document.createElement("textarea");
   input.value = view.message.content;
-  input.setAttribute("aria-label", "Edit your message");
+  input.setAttribute("aria-label", t("Edit your message"));
   input.rows = Math.min(10, Math.max(2, input.value.split("\n").length));
-  const save = button("Save", "btn btn-primary btn-small", "submit");
+  const save = button(t("Save"), "btn btn-primary btn-small", "submit");
   save.dataset.testid = "edit-save";
-  const cancel = button("Cancel", "btn btn-small", "button");
+  const cancel = button(t("Cancel"), "btn btn-small", "button");
   const bar = document.createElement("div");
   bar.className = "edit-bar";
   bar.append(cancel, save);
@@ -63,12 +65,18 @@ export function versionSwitcher(message, onPick) {
   box.className = "versions";
   box.dataset.testid = "user-versions";
   box.hidden = ids.length < 2;
-  const prev = iconButton("chevronLeft", "Previous version", { className: "icon-btn small" });
-  const next = iconButton("chevronRight", "Next version", { className: "icon-btn small" });
+  const prev = iconButton("chevronLeft", t("Previous version"), { className: "icon-btn small" });
+  const next = iconButton("chevronRight", t("Next version"), { className: "icon-btn small" });
   const label = document.createElement("span");
   label.className = "version-label";
-  label.textContent = `${index + 1} / ${ids.length}`;
-  label.setAttribute("aria-label", `Version ${index + 1} of ${ids.length}`);
+  label.textContent = `${formatInt(index + 1)} / ${formatInt(ids.length)}`;
+  label.setAttribute(
+    "aria-label",
+    t("Version %(number)s of %(count)s", {
+      number: formatInt(index + 1),
+      count: formatInt(ids.length),
+    }),
+  );
   prev.disabled = index <= 0;
   next.disabled = index === ids.length - 1;
   prev.addEventListener("click", () => onPick(ids[index - 1]));

@@ -1,6 +1,8 @@
 // Download a conversation as Markdown (reasoning in a collapsible block) or JSON,
 // built in the browser from the conversation JSON of the API.
 
+import { t } from "./i18n.js";
+
 function slug(title) {
   const base = (title || "conversation")
     .toLowerCase()
@@ -29,17 +31,21 @@ export function activeMessages(messages) {
 }
 
 export function toMarkdown(conversation, modelLabel) {
-  const lines = [`# ${conversation.title || "Conversation"}`, ""];
+  const lines = [`# ${conversation.title || t("Conversation")}`, ""];
   for (const m of activeMessages(conversation.messages)) {
     if (m.role === "user") {
-      lines.push("## You", "", m.content, "");
+      // Translators: the heading over the user's messages in a Markdown export.
+      lines.push(`## ${t("You")}`, "", m.content, "");
       continue;
     }
     lines.push(`## ${modelLabel(m.model)}`, "");
     if (m.reasoning) {
-      lines.push("<details>", "<summary>Thinking</summary>", "", m.reasoning, "", "</details>", "");
+      // Translators: the heading of the model's reasoning in a Markdown export.
+      const summary = `<summary>${t("Thinking")}</summary>`;
+      lines.push("<details>", summary, "", m.reasoning, "", "</details>", "");
     }
-    lines.push(m.content || `_(${m.status}, no answer)_`, "");
+    // Translators: in a Markdown export, a reply without text; status is e.g. "failed".
+    lines.push(m.content || `_${t("(%(status)s, no answer)", { status: m.status })}_`, "");
   }
   return lines.join("\n");
 }

@@ -9,13 +9,28 @@ const tenths = new Intl.NumberFormat(LOCALE, {
   maximumFractionDigits: 1,
 });
 
-export function formatInt(value) {
-  return integer.format(value ?? 0);
+// `approximate`: the count was estimated, not reported ("~1,532").
+export function formatInt(value, { approximate = false } = {}) {
+  return `${approximate ? "~" : ""}${integer.format(value ?? 0)}`;
+}
+
+export function formatMegabytes(value) {
+  return new Intl.NumberFormat(LOCALE, { style: "unit", unit: "megabyte" }).format(value);
+}
+
+// A short list of labels: "hybrid thinking, vision" (Japanese and Chinese use "、").
+export function formatList(items) {
+  return new Intl.ListFormat(LOCALE, { type: "conjunction", style: "narrow" }).format(items);
 }
 
 export function formatSeconds(ms) {
   // Translators: a duration in seconds, e.g. "12.4 s".
   return t("%(seconds)s s", { seconds: tenths.format(Math.max(0, ms) / 1000) });
+}
+
+// A live counter's duration in whole seconds, e.g. "12 s".
+export function formatWholeSeconds(ms) {
+  return t("%(seconds)s s", { seconds: integer.format(Math.floor(Math.max(0, ms) / 1000)) });
 }
 
 // Costs are often fractions of a cent: small ones keep two significant digits.

@@ -2,6 +2,7 @@
 // user's default one (settings), and presets ("assistants") that start a new chat.
 
 import { api, request } from "./api.js";
+import { t } from "./i18n.js";
 import { iconButton } from "./icons.js";
 import { reported, toast } from "./toast.js";
 
@@ -20,9 +21,9 @@ function formDialog(title, fields, saveTestid, onSave) {
   const save = element(
     "button",
     { type: "submit", className: "btn btn-primary", testid: saveTestid },
-    "Save",
+    t("Save"),
   );
-  const cancel = element("button", { type: "button", className: "btn" }, "Cancel");
+  const cancel = element("button", { type: "button", className: "btn" }, t("Cancel"));
   const form = element("form", { className: "instructions-form" }, ...fields);
   form.append(element("div", { className: "dialog-actions" }, cancel, save));
   const dialog = element("dialog", { className: "dialog" }, element("h2", {}, title), form);
@@ -66,24 +67,25 @@ export class Instructions {
 
   buildConversationDialog() {
     const [field, input] = promptField(
-      "Instructions sent before every message of this chat (empty: none)",
+      t("Instructions sent before every message of this chat (empty: none)"),
       "system-prompt",
-      "e.g. Answer in French, briefly.",
+      t("e.g. Answer in French, briefly."),
     );
     this.promptInput = input;
-    this.promptDialog = formDialog("System prompt", [field], "system-prompt-save", async () => {
+    const title = t("System prompt");
+    this.promptDialog = formDialog(title, [field], "system-prompt-save", async () => {
       const text = input.value;
       try {
         const id = this.view.currentId;
         if (id) await reported(api.setSystemPrompt(id, text));
         else await this.start({ system_prompt: text });
-        toast("System prompt saved.");
+        toast(t("System prompt saved."));
         return true;
       } catch {
         return false;
       }
     });
-    const button = iconButton("bulb", "System prompt");
+    const button = iconButton("bulb", title);
     button.dataset.testid = "conversation-settings";
     button.addEventListener("click", () => this.openConversationDialog());
     document.querySelector(".topbar-actions")?.prepend(button);
@@ -106,11 +108,11 @@ export class Instructions {
 
   buildSettingsDialog() {
     const [field, input] = promptField(
-      "Default system prompt of new chats (existing chats keep theirs)",
+      t("Default system prompt of new chats (existing chats keep theirs)"),
       "default-system-prompt",
-      "e.g. You are a careful senior engineer.",
+      t("e.g. You are a careful senior engineer."),
     );
-    const dialog = formDialog("Settings", [field], "settings-save", async () => {
+    const dialog = formDialog(t("Settings"), [field], "settings-save", async () => {
       try {
         await reported(api.saveSettings({ default_system_prompt: input.value }));
         return true;
@@ -118,7 +120,7 @@ export class Instructions {
         return false;
       }
     });
-    const button = iconButton("sliders", "Settings");
+    const button = iconButton("sliders", t("Settings"));
     button.dataset.testid = "settings-open";
     button.addEventListener("click", async () => {
       try {
@@ -136,16 +138,20 @@ export class Instructions {
 
   buildPresets() {
     this.presetList = element("ul", { className: "preset-list", testid: "preset-list" });
-    const add = iconButton("plus", "Save the current model and a system prompt as an assistant");
+    const add = iconButton("plus", t("Save the current model and a system prompt as an assistant"));
     add.dataset.testid = "preset-new";
-    const head = element("div", { className: "preset-head" }, element("h2", {}, "Assistants"), add);
+    // Translators: the sidebar's list of saved presets (a model with a system prompt).
+    const heading = element("h2", {}, t("Assistants"));
+    const head = element("div", { className: "preset-head" }, heading, add);
     const section = element("section", { className: "presets" }, head, this.presetList);
     document.querySelector("[data-conversation-list]")?.before(section);
     const name = element("input", { maxLength: 80, required: true, testid: "preset-name" });
-    const [field, prompt] = promptField("System prompt", "preset-system-prompt", "");
-    const nameField = element("label", { className: "field" }, element("span", {}, "Name"), name);
+    const [field, prompt] = promptField(t("System prompt"), "preset-system-prompt", "");
+    // Translators: the name of a new assistant (a saved model and system prompt).
+    const nameLabel = element("span", {}, t("Name"));
+    const nameField = element("label", { className: "field" }, nameLabel, name);
     const note = element("p", { className: "muted" });
-    const dialog = formDialog("New assistant", [nameField, field, note], "preset-save", () =>
+    const dialog = formDialog(t("New assistant"), [nameField, field, note], "preset-save", () =>
       this.savePreset(name.value, prompt.value),
     );
     add.addEventListener("click", () => {
@@ -153,7 +159,10 @@ export class Instructions {
       if (choice === null) return;
       name.value = "";
       prompt.value = "";
-      note.textContent = `Model: ${this.view.modelLabel(choice.model)}${choice.enable_thinking ? ", deep thinking on" : ""}`;
+      const model = this.view.modelLabel(choice.model);
+      note.textContent = choice.enable_thinking
+        ? t("Model: %(model)s, deep thinking on", { model })
+        : t("Model: %(model)s", { model });
       dialog.showModal();
     });
     this.loadPresets();
@@ -173,9 +182,13 @@ export class Instructions {
         const open = element("button", { type: "button", className: "preset-open" }, preset.name);
         open.title = `${this.view.modelLabel(preset.model)}${preset.system_prompt ? ` · ${preset.system_prompt}` : ""}`;
         open.addEventListener("click", () => this.start({ preset: preset.id }).catch(() => {}));
-        const remove = iconButton("trash", `Delete the assistant ${preset.name}`, {
-          className: "icon-btn small",
-        });
+        const remove = iconButton(
+          "trash",
+          t("Delete the assistant %(name)s", { name: preset.name }),
+          {
+            className: "icon-btn small",
+          },
+        );
         remove.addEventListener("click", async () => {
           await reported(api.deletePreset(preset.id)).catch(() => {});
           this.loadPresets();

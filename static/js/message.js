@@ -5,14 +5,18 @@
 import { copyText } from "./clipboard.js";
 import { editButton, versionSwitcher } from "./editing.js";
 import { formatCost, formatDateTime, formatInt, formatSeconds, parseTime } from "./format.js";
+import { t, tn } from "./i18n.js";
 import { flashIcon, icon, iconButton } from "./icons.js";
 import { patchMarkdown } from "./render.js";
 import { FINISHED } from "./statuses.js";
 import { ThinkingPane, thinkingLabel } from "./thinking.js";
 
 const RENDER_INTERVAL_MS = 60;
+
 // Shown instead of a message whose text the retention policy removed (usage and cost stay).
-const PURGED_TEXT = "Removed by the retention policy";
+function purgedText() {
+  return t("Removed by the retention policy");
+}
 
 function element(tag, className, text) {
   const node = document.createElement(tag);
@@ -36,12 +40,12 @@ export class UserMessageView {
     this.root.dataset.role = "user";
     this.root.dataset.status = message.status;
     this.root.dataset.messageId = message.id;
-    this.root.setAttribute("aria-label", "You said");
+    this.root.setAttribute("aria-label", t("You said"));
     const bubble = message.purged
-      ? element("div", "bubble purged-note", PURGED_TEXT)
+      ? element("div", "bubble purged-note", purgedText())
       : element("div", "bubble", message.content);
     const actions = element("div", "message-actions");
-    actions.append(copyButton(() => this.message.content, "Copy message"));
+    actions.append(copyButton(() => this.message.content, t("Copy message")));
     if (hooks && !message.purged && !message.attachments?.length) {
       actions.append(editButton(this, (text) => hooks.onEdit(this, text)));
     }
@@ -65,7 +69,7 @@ function attachmentStrip(attachments) {
     link.rel = "noopener";
     const image = element("img");
     image.src = attachment.url;
-    image.alt = `Attached image ${index + 1}`;
+    image.alt = t("Attached image %(number)s", { number: formatInt(index + 1) });
     image.loading = "lazy";
     if (attachment.width && attachment.height) {
       image.width = attachment.width;
@@ -109,7 +113,10 @@ export class AssistantMessageView {
     this.root.dataset.testid = "message";
     this.root.dataset.role = "assistant";
     this.root.dataset.messageId = m.id;
-    this.root.setAttribute("aria-label", `${this.hooks.modelLabel(m.model)} replied`);
+    this.root.setAttribute(
+      "aria-label",
+      t("%(model)s replied", { model: this.hooks.modelLabel(m.model) }),
+    );
     const head = element("div", "message-head");
     const avatar = element("span", "assistant-avatar");
     avatar.setAttribute("aria-hidden", "true");
@@ -118,7 +125,7 @@ export class AssistantMessageView {
     this.thinkingSlot = element("div", "thinking-slot");
     this.typing = element("div", "typing");
     this.typing.setAttribute("role", "status");
-    this.typing.setAttribute("aria-label", "Waiting for the reply");
+    this.typing.setAttribute("aria-label", t("Waiting for the reply"));
     this.typing.append(element("span"), element("span"), element("span"));
     this.answer = element("div", "answer markdown");
     this.answer.dataset.testid = "answer";
@@ -132,17 +139,19 @@ export class AssistantMessageView {
     const footer = element("footer", "message-foot");
     this.versions = element("div", "versions");
     this.versions.hidden = true;
-    this.prevButton = iconButton("chevronLeft", "Previous version", {
+    this.prevButton = iconButton("chevronLeft", t("Previous version"), {
       className: "icon-btn small",
     });
-    this.nextButton = iconButton("chevronRight", "Next version", { className: "icon-btn small" });
+    this.nextButton = iconButton("chevronRight", t("Next version"), {
+      className: "icon-btn small",
+    });
     this.versionLabel = element("span", "version-label");
     this.prevButton.addEventListener("click", () => this.hooks.onVersion(this, -1));
     this.nextButton.addEventListener("click", () => this.hooks.onVersion(this, 1));
     this.versions.append(this.prevButton, this.versionLabel, this.nextButton);
     this.actions = element("div", "message-actions");
-    this.copyButton = copyButton(() => this.message.content, "Copy answer");
-    this.regenerateButton = iconButton("regenerate", "Regenerate this reply");
+    this.copyButton = copyButton(() => this.message.content, t("Copy answer"));
+    this.regenerateButton = iconButton("regenerate", t("Regenerate this reply"));
     this.regenerateButton.addEventListener("click", () => this.hooks.onRegenerate(this));
     this.actions.append(this.copyButton, this.regenerateButton);
     this.statusBadge = element("span", "status-badge");
@@ -162,8 +171,14 @@ export class AssistantMessageView {
 
   setVersions(index, count) {
     this.versions.hidden = count < 2;
-    this.versionLabel.textContent = `${index + 1} / ${count}`;
-    this.versionLabel.setAttribute("aria-label", `Version ${index + 1} of ${count}`);
+    this.versionLabel.textContent = `${formatInt(index + 1)} / ${formatInt(count)}`;
+    this.versionLabel.setAttribute(
+      "aria-label",
+      t("Version %(number)s of %(count)s", {
+        number: formatInt(index + 1),
+        count: formatInt(count),
+      }),
+    );
     this.prevButton.disabled = index === 0;
     this.nextButton.disabled = index === count - 1;
   }
@@ -304,19 +319,19 @@ export class AssistantMessageView {
     let action = null;
     if (m.purged) {
       notice.classList.add("notice-info", "purged-note");
-      text = PURGED_TEXT;
+      text = purgedText();
     } else if (m.status === "failed") {
       notice.classList.add("notice-failed");
       notice.setAttribute("role", "alert");
-      text = m.error?.message || "The reply failed.";
-      action = this.retryLabel("Retry");
+      text = m.error?.message || t("The reply failed.");
+      action = this.retryLabel();
     } else if (m.status === "interrupted") {
       notice.classList.add("notice-interrupted");
-      text = m.error?.message || "This reply was interrupted. The text so far is kept.";
-      action = this.retryLabel("Regenerate");
+      text = m.error?.message || t("This reply was interrupted. The text so far is kept.");
+      action = this.regenerateLabel();
     } else if (m.status === "complete" && m.finish_reason === "length") {
       notice.classList.add("notice-info");
-      text = "The reply stopped at the model's output limit.";
+      text = t("The reply stopped at the model's output limit.");
     }
     notice.hidden = !text;
     if (!text) return;
@@ -329,20 +344,30 @@ export class AssistantMessageView {
     }
   }
 
-  // "Retry", or "Retry with Qwen-Plus" when the picker now names another model.
-  retryLabel(verb) {
+  // The model a retry or regenerate would use now, when the picker names another one.
+  otherPickedModel() {
     const picked = this.hooks.pickedModel?.();
-    return picked && picked !== this.message.model
-      ? `${verb} with ${this.hooks.modelLabel(picked)}`
-      : verb;
+    return picked && picked !== this.message.model ? this.hooks.modelLabel(picked) : null;
+  }
+
+  // "Retry", or "Retry with Qwen-Plus" when the picker now names another model.
+  retryLabel() {
+    const model = this.otherPickedModel();
+    return model ? t("Retry with %(model)s", { model }) : t("Retry");
+  }
+
+  regenerateLabel() {
+    const model = this.otherPickedModel();
+    return model ? t("Regenerate with %(model)s", { model }) : t("Regenerate");
   }
 
   // The picker changed: retry and regenerate now use its model.
   refreshActions() {
     if (!this.live.finished) return;
     this.renderNotice();
-    this.regenerateButton.setAttribute("aria-label", this.retryLabel("Regenerate"));
-    this.regenerateButton.title = this.retryLabel("Regenerate");
+    const label = this.regenerateLabel();
+    this.regenerateButton.setAttribute("aria-label", label);
+    this.regenerateButton.title = label;
   }
 
   renderFooter() {
@@ -354,7 +379,8 @@ export class AssistantMessageView {
     this.regenerateButton.hidden = Boolean(m.purged); // its question is gone too
     this.copyButton.hidden = !m.content;
     this.statusBadge.hidden = m.status !== "cancelled";
-    this.statusBadge.textContent = m.status === "cancelled" ? "Stopped" : "";
+    // Translators: a badge on a reply the user stopped.
+    this.statusBadge.textContent = m.status === "cancelled" ? t("Stopped") : "";
     const { text, title } = finished ? describeUsage(m, this.hooks.modelLabel(m.model)) : {};
     this.meta.textContent = text ?? "";
     if (title) this.meta.title = title;
@@ -365,29 +391,51 @@ export class AssistantMessageView {
 // The footer's short line and its tooltip with every number.
 function describeUsage(m, modelLabel) {
   const u = m.usage ?? {};
-  const t = m.timings ?? {};
-  const approx = u.estimated ? "~" : "";
-  const created = parseTime(t.created_at);
-  const completed = parseTime(t.completed_at);
-  const firstToken = parseTime(t.first_token_at);
+  const timings = m.timings ?? {};
+  const created = parseTime(timings.created_at);
+  const completed = parseTime(timings.completed_at);
+  const firstToken = parseTime(timings.first_token_at);
   const parts = [];
-  if (u.output_tokens) parts.push(`${approx}${formatInt(u.output_tokens)} tokens`);
+  if (u.output_tokens) {
+    const count = formatInt(u.output_tokens, { approximate: u.estimated });
+    parts.push(tn("%(count)s token", "%(count)s tokens", u.output_tokens, { count }));
+  }
   // A reply that failed before its first token took no time worth showing ("0.0 s").
   const ran = m.status !== "failed" || firstToken !== null;
   if (ran && created !== null && completed !== null) parts.push(formatSeconds(completed - created));
   const cost = formatCost(m.cost, m.cost_currency);
   if (cost) parts.push(cost);
-  const lines = [
-    `Model: ${modelLabel}`,
-    `Input tokens: ${formatInt(u.input_tokens)}${u.cached_tokens ? ` (${formatInt(u.cached_tokens)} cached)` : ""}`,
-    `Output tokens: ${formatInt(u.output_tokens)}${u.reasoning_tokens ? ` (${formatInt(u.reasoning_tokens)} reasoning)` : ""}`,
-    `Total tokens: ${formatInt(u.total_tokens)}${u.estimated ? " (estimated)" : ""}`,
-  ];
-  if (firstToken !== null && created !== null)
-    lines.push(`First token after ${formatSeconds(firstToken - created)}`);
-  if (ran && completed !== null && created !== null)
-    lines.push(`Total time ${formatSeconds(completed - created)}`);
-  lines.push(cost ? `Cost: ${cost}` : "Cost: not priced");
-  if (t.created_at) lines.push(formatDateTime(t.created_at));
+  const lines = [t("Model: %(model)s", { model: modelLabel }), ...tokenLines(u)];
+  if (firstToken !== null && created !== null) {
+    lines.push(
+      t("First token after %(duration)s", { duration: formatSeconds(firstToken - created) }),
+    );
+  }
+  if (ran && completed !== null && created !== null) {
+    lines.push(t("Total time %(duration)s", { duration: formatSeconds(completed - created) }));
+  }
+  lines.push(cost ? t("Cost: %(cost)s", { cost }) : t("Cost: not priced"));
+  if (timings.created_at) lines.push(formatDateTime(timings.created_at));
   return { text: parts.join(" · "), title: lines.join("\n") };
+}
+
+// The tooltip's token counts: input (cached), output (reasoning), total (estimated?).
+function tokenLines(u) {
+  return [
+    u.cached_tokens
+      ? t("Input tokens: %(count)s (%(cached)s cached)", {
+          count: formatInt(u.input_tokens),
+          cached: formatInt(u.cached_tokens),
+        })
+      : t("Input tokens: %(count)s", { count: formatInt(u.input_tokens) }),
+    u.reasoning_tokens
+      ? t("Output tokens: %(count)s (%(reasoning)s reasoning)", {
+          count: formatInt(u.output_tokens),
+          reasoning: formatInt(u.reasoning_tokens),
+        })
+      : t("Output tokens: %(count)s", { count: formatInt(u.output_tokens) }),
+    u.estimated
+      ? t("Total tokens: %(count)s (estimated)", { count: formatInt(u.total_tokens) })
+      : t("Total tokens: %(count)s", { count: formatInt(u.total_tokens) }),
+  ];
 }

@@ -4,10 +4,12 @@
 // localStorage. The native <select data-testid=model-select> stays as the value the
 // composer reads: choosing here sets it and fires "change".
 
+import { formatInt } from "./format.js";
+import { t, tn, tp } from "./i18n.js";
+
 const FAVOURITES_KEY = "ponder.favouriteModels";
 const RECENTS_KEY = "ponder.recentModels";
 const MAX_RECENTS = 5;
-const KIND_BADGE = { hybrid: "Hybrid", always: "Thinking", none: "" };
 
 function readList(key) {
   try {
@@ -33,10 +35,14 @@ function element(tag, className, text) {
   return node;
 }
 
+// A model's badges in the list, as {key (for CSS), label}.
 export function badges(model) {
   const list = [];
-  if (KIND_BADGE[model.thinking]) list.push(KIND_BADGE[model.thinking]);
-  if (model.vision) list.push("Vision");
+  if (model.thinking === "hybrid") list.push({ key: "hybrid", label: tp("model badge", "Hybrid") });
+  if (model.thinking === "always") {
+    list.push({ key: "thinking", label: tp("model badge", "Thinking") });
+  }
+  if (model.vision) list.push({ key: "vision", label: tp("model badge", "Vision") });
   return list;
 }
 
@@ -82,8 +88,13 @@ export class ModelPicker {
   // Show the select's current model on the button.
   sync() {
     const model = this.byId?.get(this.select.value);
-    this.trigger.querySelector("[data-model-current]").textContent = model?.label ?? "Model";
-    this.trigger.setAttribute("aria-label", `Model: ${model?.label ?? "none"}. Change model`);
+    this.trigger.querySelector("[data-model-current]").textContent = model?.label ?? t("Model");
+    this.trigger.setAttribute(
+      "aria-label",
+      model
+        ? t("Model: %(model)s. Change model", { model: model.label })
+        : t("Model: none. Change model"),
+    );
   }
 
   noteUsed(id) {
@@ -137,7 +148,7 @@ export class ModelPicker {
     return words.every((word) => haystack.includes(word));
   }
 
-  // Sections of [heading, models]; a search shows one flat list, snapshots included.
+  // Sections of [key, heading, models]; a search shows one flat list, snapshots included.
   sections() {
     const words = this.search.value.toLowerCase().split(/\s+/).filter(Boolean);
     const pick = (ids) => ids.map((id) => this.byId.get(id)).filter(Boolean);
@@ -145,20 +156,25 @@ export class ModelPicker {
       const found = this.models.filter((model) => this.matches(model, words));
       const starred = found.filter((model) => this.favourites.includes(model.id));
       const rest = found.filter((model) => !this.favourites.includes(model.id));
-      return [["Results", [...starred, ...rest], { flat: true }]];
+      return [["results", t("Results"), [...starred, ...rest], { flat: true }]];
     }
     const sections = [];
     const favourites = pick(this.favourites);
-    if (favourites.length) sections.push(["Favourites", favourites, { flat: true }]);
+    if (favourites.length) {
+      sections.push(["favourites", t("Favourites"), favourites, { flat: true }]);
+    }
     const recents = pick(this.recents.filter((id) => !this.favourites.includes(id)));
-    if (recents.length) sections.push(["Recent", recents, { flat: true }]);
+    // Translators: the heading of the recently used models.
+    if (recents.length) sections.push(["recent", t("Recent"), recents, { flat: true }]);
     const families = new Map();
     for (const model of this.models) {
       if (model.snapshot_of && this.byId.has(model.snapshot_of)) continue;
       if (!families.has(model.family)) families.set(model.family, []);
       families.get(model.family).push(model);
     }
-    for (const [family, list] of families) sections.push([family, list, { flat: false }]);
+    for (const [family, list] of families) {
+      sections.push([`family-${family}`, family, list, { flat: false }]);
+    }
     return sections;
   }
 
@@ -170,7 +186,7 @@ export class ModelPicker {
     if (!this.byId) return;
     const nodes = [];
     const visible = [];
-    for (const [heading, models, { flat }] of this.sections()) {
+    for (const [key, heading, models, { flat }] of this.sections()) {
       const group = element("li", "model-group");
       group.setAttribute("role", "group");
       group.setAttribute("aria-label", heading);
@@ -179,11 +195,11 @@ export class ModelPicker {
       const options = element("ul", "model-group-list");
       options.setAttribute("role", "none");
       for (const model of models) {
-        options.append(this.option(model, { flat, prefix: heading }));
+        options.append(this.option(model, { flat, prefix: key }));
         visible.push(model.id);
         if (flat || !this.expanded.has(model.id)) continue;
         for (const snapshot of this.snapshotsOf(model.id)) {
-          options.append(this.option(snapshot, { flat, prefix: heading, snapshot: true }));
+          options.append(this.option(snapshot, { flat, prefix: key, snapshot: true }));
           visible.push(snapshot.id);
         }
       }
@@ -191,7 +207,8 @@ export class ModelPicker {
       nodes.push(group);
     }
     if (!visible.length) {
-      const empty = element("li", "model-empty", `No model matches “${this.search.value}”.`);
+      const text = t("No model matches “%(query)s”.", { query: this.search.value });
+      const empty = element("li", "model-empty", text);
       empty.setAttribute("role", "none");
       nodes.push(empty);
     }
@@ -210,19 +227,27 @@ export class ModelPicker {
     li.setAttribute("aria-selected", String(model.id === this.select.value));
     const name = element("span", "model-option-label", model.label);
     const chips = element("span", "model-option-badges");
-    for (const text of badges(model)) {
-      chips.append(element("span", `chip chip-${text.toLowerCase()}`, text));
+    for (const { key, label } of badges(model)) {
+      chips.append(element("span", `chip chip-${key}`, label));
     }
     li.append(name, chips);
     const count = flat ? 0 : this.snapshotsOf(model.id).length;
     if (count) {
       const open = this.expanded.has(model.id);
-      const fold = element("button", "model-fold", `${open ? "−" : "+"}${count}`);
+      const fold = element("button", "model-fold", `${open ? "−" : "+"}${formatInt(count)}`);
       fold.type = "button";
       fold.tabIndex = -1;
       fold.dataset.fold = model.id;
-      fold.setAttribute("aria-label", `${open ? "Hide" : "Show"} ${count} snapshots`);
-      fold.title = `${open ? "Hide" : "Show"} dated snapshots and aliases (→ / ←)`;
+      const values = { count: formatInt(count) };
+      fold.setAttribute(
+        "aria-label",
+        open
+          ? tn("Hide %(count)s snapshot", "Hide %(count)s snapshots", count, values)
+          : tn("Show %(count)s snapshot", "Show %(count)s snapshots", count, values),
+      );
+      fold.title = open
+        ? t("Hide dated snapshots and aliases (→ / ←)")
+        : t("Show dated snapshots and aliases (→ / ←)");
       li.setAttribute("aria-expanded", String(open));
       li.append(fold);
     }
@@ -232,8 +257,9 @@ export class ModelPicker {
     star.tabIndex = -1;
     star.dataset.star = model.id;
     star.setAttribute("aria-pressed", String(starred));
-    star.setAttribute("aria-label", `Favourite ${model.label}`);
-    star.title = "Favourite (Shift+Enter)";
+    // Translators: a button that adds a model to the favourites (or takes it out).
+    star.setAttribute("aria-label", t("Favourite %(model)s", { model: model.label }));
+    star.title = t("Favourite (Shift+Enter)");
     li.append(star);
     return li;
   }

@@ -5,6 +5,7 @@
 
 import { copyText } from "./clipboard.js";
 import { addDiagram } from "./diagrams.js";
+import { t } from "./i18n.js";
 import { flashIcon, iconButton } from "./icons.js";
 import { mathPlugin, typeset } from "./math.js";
 import { addCheckboxes, taskListPlugin } from "./tasklists.js";
@@ -148,7 +149,7 @@ function decorateCodeBlock(pre) {
   const label = document.createElement("span");
   label.className = "code-lang";
   label.dataset.lang = language || "text";
-  const button = iconButton("copy", "Copy code", { className: "code-copy" });
+  const button = iconButton("copy", t("Copy code"), { className: "code-copy" });
   button.addEventListener("click", async () => {
     flashIcon(button, await copyText(code ? code.textContent : pre.textContent));
   });

@@ -4,6 +4,7 @@
 import { api } from "./api.js";
 import { deleteDialogText } from "./deletion.js";
 import { confirmDialog } from "./dialog.js";
+import { t } from "./i18n.js";
 import { Sidebar } from "./sidebar.js";
 import { reported, toast } from "./toast.js";
 
@@ -117,7 +118,7 @@ export class Router {
 
   async remove(id, title) {
     const ok = await confirmDialog({
-      title: "Delete this chat?",
+      title: t("Delete this chat?"),
       text: deleteDialogText(title, this.retentionDays),
     });
     if (!ok) return;
@@ -127,7 +128,7 @@ export class Router {
       return;
     }
     this.sidebar.removeItem(id);
-    toast("Chat deleted.", { kind: "info", ms: 3000 });
+    toast(t("Chat deleted."), { kind: "info", ms: 3000 });
     if (this.view.currentId === id) this.goHome();
   }
 }

@@ -4,6 +4,7 @@
 import { api } from "./api.js";
 import { copyText } from "./clipboard.js";
 import { formatDateTime, formatInt } from "./format.js";
+import { t, tn } from "./i18n.js";
 import { toast } from "./toast.js";
 
 export class ShareDialog {
@@ -84,13 +85,25 @@ export class ShareDialog {
       title.dataset.testid = "share-link-url";
       title.textContent = link.url;
     } else {
-      title.textContent = `Link ${link.short_id} (its URL was shown only when made)`;
+      title.textContent = t("Link %(id)s (its URL was shown only when made)", {
+        id: link.short_id,
+      });
     }
     const facts = [
-      `${formatInt(link.message_count)} messages`,
-      link.include_reasoning ? "with reasoning" : "answers only",
-      `${formatInt(link.view_count)} ${link.view_count === 1 ? "view" : "views"}`,
-      link.expires_at ? `expires ${formatDateTime(link.expires_at)}` : "never expires",
+      tn(
+        // Translators: facts about a share link: "3 messages · with reasoning · 2 views · …".
+        "%(count)s message",
+        "%(count)s messages",
+        link.message_count,
+        { count: formatInt(link.message_count) },
+      ),
+      link.include_reasoning ? t("with reasoning") : t("answers only"),
+      tn("%(count)s view", "%(count)s views", link.view_count, {
+        count: formatInt(link.view_count),
+      }),
+      link.expires_at
+        ? t("expires %(date)s", { date: formatDateTime(link.expires_at) })
+        : t("never expires"),
     ];
     const detail = document.createElement("span");
     detail.className = "muted";
@@ -99,8 +112,8 @@ export class ShareDialog {
     const revoke = document.createElement("button");
     revoke.type = "button";
     revoke.className = "btn btn-small";
-    revoke.textContent = "Revoke";
-    revoke.setAttribute("aria-label", `Revoke link ${link.short_id}`);
+    revoke.textContent = t("Revoke");
+    revoke.setAttribute("aria-label", t("Revoke link %(id)s", { id: link.short_id }));
     revoke.addEventListener("click", async () => {
       try {
         await api.revokeShare(link.id);
@@ -108,7 +121,7 @@ export class ShareDialog {
         toast(error.message);
         return;
       }
-      toast("Link revoked: it no longer opens.", { kind: "info", ms: 3000 });
+      toast(t("Link revoked: it no longer opens."), { kind: "info", ms: 3000 });
       this.loadLinks();
     });
     const actions = document.createElement("div");
@@ -118,7 +131,8 @@ export class ShareDialog {
       copy.type = "button";
       copy.className = "btn btn-small";
       copy.dataset.testid = "share-link-copy";
-      copy.textContent = "Copy";
+      // Translators: a button that copies the share link.
+      copy.textContent = t("Copy");
       copy.addEventListener("click", () => copyWithFeedback(copy, link.url));
       actions.append(copy);
     }
@@ -133,7 +147,7 @@ async function copyWithFeedback(button, text) {
   const label = button.dataset.label ?? button.textContent;
   button.dataset.label = label;
   const ok = await copyText(text);
-  button.textContent = ok ? "Copied" : "Copy failed";
+  button.textContent = ok ? t("Copied") : t("Copy failed");
   window.clearTimeout(Number(button.dataset.timer));
   button.dataset.timer = String(
     window.setTimeout(() => {

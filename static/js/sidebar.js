@@ -2,6 +2,7 @@
 // delete after confirming; on narrow screens it slides in behind a menu button.
 
 import { dateGroup, formatCost, formatDateTime, formatInt } from "./format.js";
+import { t, tn } from "./i18n.js";
 import { iconButton } from "./icons.js";
 
 const NARROW = window.matchMedia("(max-width: 860px)");
@@ -92,27 +93,20 @@ export class Sidebar {
   // shows the fuller of the two. In-flight replies count with what they reserved.
   setQuota(quota, budget) {
     const box = this.root.querySelector("[data-quota]");
-    const lines = [];
     const shares = [];
     if (quota?.monthly_tokens) {
-      const used = quota.used_tokens + (quota.reserved_tokens || 0);
-      shares.push(used / quota.monthly_tokens);
-      lines.push(
-        `${formatInt(quota.remaining_tokens)} of ${formatInt(quota.monthly_tokens)} tokens left`,
-      );
+      shares.push((quota.used_tokens + (quota.reserved_tokens || 0)) / quota.monthly_tokens);
     }
     if (budget?.monthly) {
-      const used = Number(budget.spent) + Number(budget.reserved || 0);
-      shares.push(used / Number(budget.monthly));
-      lines.push(
-        `${formatCost(budget.remaining, budget.currency)} of ${formatCost(budget.monthly, budget.currency)} left`,
-      );
+      shares.push((Number(budget.spent) + Number(budget.reserved || 0)) / Number(budget.monthly));
     }
-    box.hidden = lines.length === 0;
+    box.hidden = shares.length === 0;
     if (box.hidden) return;
     const share = Math.min(Math.max(...shares), 1);
-    box.querySelector("[data-quota-text]").textContent = `${lines.join(" · ")} this month`;
-    box.title = `Resets ${formatDateTime(quota?.resets_at || budget?.resets_at)}`;
+    box.querySelector("[data-quota-text]").textContent = allowanceText(quota, budget);
+    box.title = t("Resets %(date)s", {
+      date: formatDateTime(quota?.resets_at || budget?.resets_at),
+    });
     box.querySelector("[data-quota-bar]").style.width = `${(share * 100).toFixed(1)}%`;
     box.classList.toggle("is-high", share >= 0.9);
   }
@@ -151,13 +145,15 @@ export class Sidebar {
     if (!this.items.length) {
       const empty = document.createElement("p");
       empty.className = "conversation-empty";
-      empty.textContent = this.query ? `No chats match “${this.query}”.` : "No chats yet.";
+      empty.textContent = this.query
+        ? t("No chats match “%(query)s”.", { query: this.query })
+        : t("No chats yet.");
       nodes.push(empty);
     }
     let list = null;
     let group = null;
     for (const item of this.items) {
-      const heading = this.query ? "Results" : dateGroup(item.updated_at);
+      const heading = this.query ? t("Results") : dateGroup(item.updated_at);
       if (heading !== group) {
         group = heading;
         const title = document.createElement("h2");
@@ -174,7 +170,7 @@ export class Sidebar {
   }
 
   renderItem(item) {
-    const title = item.title || "New chat";
+    const title = item.title || t("New chat");
     const li = document.createElement("li");
     li.className = "conversation-item";
     li.dataset.testid = "conversation-item";
@@ -190,9 +186,13 @@ export class Sidebar {
     }
     const actions = document.createElement("div");
     actions.className = "item-actions";
-    const rename = iconButton("pencil", `Rename “${title}”`, { className: "icon-btn small" });
+    const rename = iconButton("pencil", t("Rename “%(title)s”", { title }), {
+      className: "icon-btn small",
+    });
     rename.addEventListener("click", () => this.startRename(li, item));
-    const remove = iconButton("trash", `Delete “${title}”`, { className: "icon-btn small" });
+    const remove = iconButton("trash", t("Delete “%(title)s”", { title }), {
+      className: "icon-btn small",
+    });
     remove.addEventListener("click", () => this.hooks.remove(item.id, title));
     actions.append(rename, remove);
     li.append(link, actions);
@@ -206,7 +206,7 @@ export class Sidebar {
     input.className = "rename-input";
     input.value = item.title;
     input.maxLength = 200;
-    input.setAttribute("aria-label", "New title");
+    input.setAttribute("aria-label", t("New title"));
     li.classList.add("is-renaming");
     link.replaceWith(input);
     input.focus();
@@ -236,6 +236,33 @@ export class Sidebar {
     });
     input.addEventListener("blur", () => finish(true));
   }
+}
+
+// What is left of the monthly allowances in tokens and in money, in one sentence.
+function allowanceText(quota, budget) {
+  const total = quota?.monthly_tokens;
+  const tokens = total && { remaining: formatInt(quota.remaining_tokens), total: formatInt(total) };
+  const money = budget?.monthly && {
+    left: formatCost(budget.remaining, budget.currency),
+    budget: formatCost(budget.monthly, budget.currency),
+  };
+  if (tokens && money) {
+    return tn(
+      "%(remaining)s of %(total)s token left · %(left)s of %(budget)s left this month",
+      "%(remaining)s of %(total)s tokens left · %(left)s of %(budget)s left this month",
+      total,
+      { ...tokens, ...money },
+    );
+  }
+  if (tokens) {
+    return tn(
+      "%(remaining)s of %(total)s token left this month",
+      "%(remaining)s of %(total)s tokens left this month",
+      total,
+      tokens,
+    );
+  }
+  return t("%(left)s of %(budget)s left this month", money);
 }
 
 // Where a search matched: the server's plain text with its match offsets, marked up

@@ -2,6 +2,8 @@
 // checkbox. The markdown rule only marks the item (the sanitizer forbids <input>);
 // `addCheckboxes` puts the real, disabled checkbox in after sanitizing.
 
+import { t } from "./i18n.js";
+
 const MARKER = /^\[([ xX])\][ \t]+/;
 
 function markTaskItems(state) {
@@ -36,7 +38,8 @@ export function addCheckboxes(root) {
     box.className = "task-check";
     box.disabled = true;
     box.checked = item.dataset.checked === "true";
-    box.setAttribute("aria-label", box.checked ? "Done" : "Not done");
+    // Translators: the state of a checklist item in an answer.
+    box.setAttribute("aria-label", box.checked ? t("Done") : t("Not done"));
     const host = item.firstElementChild?.matches("p") ? item.firstElementChild : item;
     host.prepend(box);
     item.parentElement?.classList.add("task-list");

@@ -1,7 +1,8 @@
 // The thinking pane: a <details> that is open while the model reasons, with a live
 // "Thinking… 12 s" counter, then closes to "Thought for 12.4 s · 1,532 reasoning tokens".
 
-import { formatInt, formatSeconds, parseTime } from "./format.js";
+import { formatInt, formatSeconds, formatWholeSeconds, parseTime } from "./format.js";
+import { t, tn } from "./i18n.js";
 import { icon } from "./icons.js";
 import { patchMathText } from "./math.js";
 
@@ -70,18 +71,41 @@ export function thinkingMs(message, live, now = Date.now()) {
   return now - start;
 }
 
+// The pane's summary: "Thinking… 12 s", then "Thought for 12.4 s · 1,532 reasoning tokens".
 export function thinkingLabel(message, live, now = Date.now()) {
   const elapsed = thinkingMs(message, live, now);
   if (live.isThinking) {
-    return elapsed === null ? "Thinking…" : `Thinking… ${Math.floor(elapsed / 1000)} s`;
+    return elapsed === null
+      ? t("Thinking…")
+      : t("Thinking… %(duration)s", { duration: formatWholeSeconds(elapsed) });
   }
-  let text = elapsed === null ? "Thought" : `Thought for ${formatSeconds(elapsed)}`;
+  const parts = [];
+  if (elapsed === null) {
+    // Translators: the summary of a finished reasoning whose duration is unknown.
+    parts.push(t("Thought"));
+  } else {
+    parts.push(t("Thought for %(duration)s", { duration: formatSeconds(elapsed) }));
+  }
   const usage = message.usage ?? {};
-  if (live.finished && usage.reasoning_tokens > 0) {
-    const approx = usage.estimated ? "~" : "";
-    text += ` · ${approx}${formatInt(usage.reasoning_tokens)} reasoning tokens`;
-    if (message.thinking_budget) text += ` of ${formatInt(message.thinking_budget)} budget`;
+  if (live.finished && usage.reasoning_tokens > 0) parts.push(reasoningTokens(message, usage));
+  const summary = parts.join(" · ");
+  if (live.finished && !message.content && message.status === "cancelled") {
+    // Translators: the user stopped the reply while it thought; summary: "Thought for 12.4 s".
+    return t("%(summary)s · stopped", { summary });
   }
-  if (live.finished && !message.content && message.status === "cancelled") text += " · stopped";
-  return text;
+  return summary;
+}
+
+function reasoningTokens(message, usage) {
+  const tokens = usage.reasoning_tokens;
+  const count = formatInt(tokens, { approximate: usage.estimated });
+  if (!message.thinking_budget) {
+    return tn("%(count)s reasoning token", "%(count)s reasoning tokens", tokens, { count });
+  }
+  return tn(
+    "%(count)s reasoning token of %(budget)s budget",
+    "%(count)s reasoning tokens of %(budget)s budget",
+    tokens,
+    { count, budget: formatInt(message.thinking_budget) },
+  );
 }

@@ -3,6 +3,7 @@
 
 import { api } from "./api.js";
 import { exportJson, exportMarkdown } from "./export.js";
+import { t } from "./i18n.js";
 import { MenuButton } from "./menu.js";
 import { ShareDialog } from "./share.js";
 import { toast } from "./toast.js";
@@ -37,8 +38,9 @@ export class Topbar {
   }
 
   setTitle(title) {
-    const text = this.conversationId ? title || "New chat" : "New chat";
+    const text = (this.conversationId && title) || t("New chat");
     this.title.textContent = text;
+    // i18n-ignore: the product's name is the same in every language
     document.title = this.conversationId ? `${text} · Ponder` : "Ponder";
   }
 
