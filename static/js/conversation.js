@@ -3,6 +3,7 @@
 
 import { api } from "./api.js";
 import { Composer } from "./composer.js";
+import { t } from "./i18n.js";
 import { AssistantMessageView, UserMessageView } from "./message.js";
 import { ScrollFollower } from "./scroll.js";
 import { ConversationSocket } from "./socket.js";
@@ -186,7 +187,10 @@ export class ConversationView {
     if (!message) return;
     const view = this.viewFor(message);
     const wasFinished = FINISHED.has(message.status);
+    const wasThinking = Boolean(view.live?.isThinking);
     view.apply(event);
+    // Screen readers hear the reply's states in the one polite region, never its tokens.
+    if (!wasThinking && view.live?.isThinking) announce(t("Thinking…"));
     // A snapshot of a reply that had already ended announces nothing again.
     const ends = event.type === "status" || (event.type === "snapshot" && !wasFinished);
     if (ends && FINISHED.has(event.status)) this.onFinished(message);
@@ -196,10 +200,10 @@ export class ConversationView {
   onFinished(message) {
     this.updateStreaming();
     const said = {
-      complete: "Reply finished.",
-      cancelled: "Reply stopped.",
-      failed: `Reply failed: ${message.error?.message ?? ""}`,
-      interrupted: "Reply interrupted.",
+      complete: t("Answer complete"),
+      cancelled: t("Stopped"),
+      failed: t("Failed: %(reason)s", { reason: message.error?.message || t("unknown error") }),
+      interrupted: t("Interrupted"),
     };
     announce(said[message.status] ?? "");
     this.hooks.replyFinished();
