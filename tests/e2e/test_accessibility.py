@@ -255,7 +255,7 @@ LIVE_SETTING = """(el) => {
 
 
 def announced_after(page: Page, count_before: int) -> list[str]:
-    page.wait_for_function(f"window.__announced.length > {count_before}")
+    page.wait_for_function("(before) => window.__announced.length > before", arg=count_before)
     page.wait_for_timeout(400)  # anything else that would follow
     return page.evaluate("window.__announced")[count_before:]
 
