@@ -209,6 +209,8 @@ def test_every_page_meets_wcag_21_aa_in_both_themes(axe_browser, chat_stack, fix
                 tab.emulate_media(color_scheme=theme)
             visit_login(guest, theme)
             check(guest, f"{theme} login")
+            guest.goto("/offline/")  # what the service worker shows without a connection
+            check(guest, f"{theme} offline page")
             visit_empty_chat(page, theme)
             check(page, f"{theme} empty chat")
             visit_conversation(page, theme, fixtures)
