@@ -1,11 +1,15 @@
 from django.urls import path
 
+from chat import installable
 from chat.conversations import api, pages
 from chat.sharing import views as sharing
 from chat.uploads import views as uploads
 
 urlpatterns = [
     path("", pages.home, name="home"),
+    # The service worker controls the whole site only if it is served from its root.
+    path("sw.js", installable.service_worker, name="service-worker"),
+    path("offline/", installable.offline_page, name="offline"),
     path("c/<uuid:conversation_id>/", pages.conversation_page, name="conversation"),
     path("api/models/", api.models_view),
     path("api/me/", api.me_view),

@@ -264,6 +264,8 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+# Not in WhiteNoise's table; browsers take the manifest either way, but say what it is.
+WHITENOISE_MIMETYPES = {".webmanifest": "application/manifest+json"}
 
 # --- Languages ----------------------------------------------------------------------------
 # The interface languages (CONTRACT §5): the user's pick (User.language), else the

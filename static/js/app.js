@@ -1,6 +1,7 @@
 // Ponder's chat page: builds the conversation view and the router and connects them.
 
 import { ConversationView } from "./conversation.js";
+import { registerServiceWorker } from "./install.js";
 import { Instructions } from "./instructions.js";
 import { bindLanguageSwitch } from "./language.js";
 import { Router } from "./router.js";
@@ -29,5 +30,6 @@ view.startClock();
 bindShortcuts(view);
 bindThemeSwitch(document.querySelector("[data-testid=theme-select]"));
 bindLanguageSwitch(document.querySelector("[data-testid=language-select]"));
+registerServiceWorker();
 // Ready to type; on a phone the keyboard would cover the page, so not there.
 if (!window.matchMedia("(max-width: 860px)").matches) view.focus();

@@ -187,7 +187,10 @@ export class ConversationView {
     if (!message) return;
     const view = this.viewFor(message);
     const wasFinished = FINISHED.has(message.status);
+    const wasThinking = Boolean(view.live?.isThinking);
     view.apply(event);
+    // Screen readers hear the reply's states in the one polite region, never its tokens.
+    if (!wasThinking && view.live?.isThinking) announce(t("Thinking…"));
     // A snapshot of a reply that had already ended announces nothing again.
     const ends = event.type === "status" || (event.type === "snapshot" && !wasFinished);
     if (ends && FINISHED.has(event.status)) this.onFinished(message);
@@ -196,7 +199,13 @@ export class ConversationView {
 
   onFinished(message) {
     this.updateStreaming();
-    announce(finishedAnnouncement(message));
+    const said = {
+      complete: t("Answer complete"),
+      cancelled: t("Stopped"),
+      failed: t("Failed: %(reason)s", { reason: message.error?.message || t("unknown error") }),
+      interrupted: t("Interrupted"),
+    };
+    announce(said[message.status] ?? "");
     this.hooks.replyFinished();
     // A title may have been written meanwhile; after the first answer, look once more.
     this.refreshSummary();
@@ -352,15 +361,4 @@ export class ConversationView {
       this.layout();
     }
   }
-}
-
-// What a screen reader hears when a reply ends.
-function finishedAnnouncement(message) {
-  if (message.status === "complete") return t("Reply finished.");
-  if (message.status === "cancelled") return t("Reply stopped.");
-  if (message.status === "failed") {
-    return t("Reply failed: %(error)s", { error: message.error?.message ?? "" });
-  }
-  if (message.status === "interrupted") return t("Reply interrupted.");
-  return "";
 }

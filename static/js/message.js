@@ -124,8 +124,7 @@ export class AssistantMessageView {
     head.append(avatar, this.modelName);
     this.thinkingSlot = element("div", "thinking-slot");
     this.typing = element("div", "typing");
-    this.typing.setAttribute("role", "status");
-    this.typing.setAttribute("aria-label", t("Waiting for the reply"));
+    this.typing.setAttribute("aria-hidden", "true"); // the announcer speaks the states
     this.typing.append(element("span"), element("span"), element("span"));
     this.answer = element("div", "answer markdown");
     this.answer.dataset.testid = "answer";
@@ -314,7 +313,6 @@ export class AssistantMessageView {
     const notice = this.notice;
     notice.replaceChildren();
     notice.className = "notice";
-    notice.removeAttribute("role");
     let text = "";
     let action = null;
     if (m.purged) {
@@ -322,7 +320,6 @@ export class AssistantMessageView {
       text = purgedText();
     } else if (m.status === "failed") {
       notice.classList.add("notice-failed");
-      notice.setAttribute("role", "alert");
       text = m.error?.message || t("The reply failed.");
       action = this.retryLabel();
     } else if (m.status === "interrupted") {

@@ -358,7 +358,7 @@ def test_dark_mode_follows_the_system_setting(open_page):
 def test_a_failed_reply_shows_its_error_and_retry_adds_a_version(chat, api):
     reply = send(chat, "Try once [[sim:fault=error_body times=1]]", thinking=False)
     expect(reply).to_have_attribute("data-status", "failed", timeout=STREAM_TIMEOUT)
-    notice = reply.get_by_role("alert")
+    notice = reply.locator(".notice-failed")  # not an alert: the announcer says it
     expect(notice).to_be_visible()
     failed_id = reply.get_attribute("data-message-id")
     stored = stored_message(api, failed_id, conversation_id(chat))

@@ -129,10 +129,11 @@ def test_hostile_model_text_renders_without_running_anything(alice, live_server)
               const all = [...document.querySelectorAll("*")];
               return {
                 pwned: window.__pwned ?? null,
-                // Only the page's own static scripts (KaTeX, highlight.js, typesetting).
+                // Only the page's own scripts: static ones (KaTeX, highlight.js, typesetting,
+                // the theme) and the translation catalog.
                 scripts: [...document.scripts].filter(
                   (s) => !s.src || new URL(s.src).origin !== location.origin ||
-                         !new URL(s.src).pathname.startsWith("/static/")).length,
+                         !/^\/(static\/|jsi18n\/$)/.test(new URL(s.src).pathname)).length,
                 tags: all.filter((el) => ["IMG", "SVG", "IFRAME", "svg"].includes(el.tagName))
                          .map((el) => el.tagName),
                 handlers: all.flatMap((el) => [...el.attributes])
