@@ -6,14 +6,15 @@ import uuid
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.languages import LANGUAGE_CHOICES, remember_language
 from accounts.policy import policy_for
 from chat.http import (
-    get_choice,
     AuthenticatedHttpRequest,
     get_bool,
+    get_choice,
     get_int,
     get_str,
     get_uuid,
@@ -44,6 +45,7 @@ def models_view(request: AuthenticatedHttpRequest) -> JsonResponse:
         if not policy.allows(model.id):
             continue
         entry = model.as_json()
+        entry["family"] = gettext(model.family)  # the ids and labels are product names
         if cap is not None and model.supports_budget:
             entry["max_budget"] = min(cap, model.max_budget or cap)
         entries.append(entry)
