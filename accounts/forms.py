@@ -17,7 +17,7 @@ else:
 class FirstAdminForm(_UserCreationFormBase):
     """Create the very first account, as a superuser."""
 
-    email = forms.EmailField(required=False)
+    email = forms.EmailField(label=gettext_lazy("Email"), required=False)
     token = forms.CharField(
         label=gettext_lazy("Set-up token"),
         strip=True,

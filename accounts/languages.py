@@ -7,6 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.http.cookie import parse_cookie
 from django.utils import translation
 
 # "" follows the browser's Accept-Language.
@@ -38,8 +39,10 @@ def language_for_scope(scope: Mapping[str, Any]) -> str:
         except LookupError:
             pass  # a language no longer offered: as if none were picked
     handshake = HttpRequest()
-    handshake.COOKIES = dict(scope.get("cookies") or {})
+    handshake.COOKIES = dict(scope.get("cookies") or {})  # Channels' CookieMiddleware
     for name, value in scope.get("headers") or ():
         if name.lower() == b"accept-language":
             handshake.META["HTTP_ACCEPT_LANGUAGE"] = value.decode("latin-1")
+        elif name.lower() == b"cookie" and not handshake.COOKIES:
+            handshake.COOKIES = parse_cookie(value.decode("latin-1"))
     return translation.get_language_from_request(handshake)

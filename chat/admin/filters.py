@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.db.models import Q, QuerySet
@@ -16,6 +16,9 @@ from chat import l10n
 from chat.models import Message
 from chat.spend.pricing import MICRO
 from chat.upstream.catalog import MODELS
+
+if TYPE_CHECKING:  # django-stubs' helpers: types only, not needed (nor installed) at runtime
+    from django_stubs_ext import StrOrPromise
 
 
 def text_contains(term: str) -> Q:
@@ -61,7 +64,7 @@ class ReplyStatusFilter(admin.SimpleListFilter):
 
     def lookups(
         self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
-    ) -> list[tuple[str, str]]:
+    ) -> list[tuple[str, StrOrPromise]]:
         return list(Message.Status.choices)
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any] | None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.utils.translation import gettext, gettext_lazy
 
 from chat.upstream.catalog import MODELS, ModelInfo
+
+if TYPE_CHECKING:  # django-stubs' helpers: types only, not needed (nor installed) at runtime
+    from django_stubs_ext import StrOrPromise
 
 
 def model_label(model: ModelInfo) -> str:
@@ -27,7 +30,7 @@ def catalog_choices() -> list[tuple[str, Any]]:
     return list(families.items())
 
 
-def model_field(*, required: bool, blank_label: str) -> forms.ChoiceField:
+def model_field(*, required: bool, blank_label: StrOrPromise) -> forms.ChoiceField:
     """Return a select of the catalog's models; a value not in the catalog is refused."""
     return forms.ChoiceField(
         choices=lambda: [("", blank_label), *catalog_choices()],

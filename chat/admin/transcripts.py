@@ -207,6 +207,14 @@ class Turn:
     cost: str
 
     @property
+    def is_unpriced(self) -> bool:
+        """A finished reply without a cost: its model had no price when it was asked."""
+        message = self.message
+        return (
+            message.role == Message.Role.ASSISTANT and message.is_finished and message.cost is None
+        )
+
+    @property
     def error_message(self) -> str:
         """Return the stored error message in the reader's language, its detail verbatim."""
         return localize_error_message(self.message.error_message)

@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext, pgettext
 from django.views.decorators.http import require_GET
@@ -93,6 +94,12 @@ def quick_ranges(today: date) -> list[tuple[str, date, date]]:
     ]
 
 
+def recost_url(query: SpendQuery) -> str:
+    """Return the admin's re-cost form for the report's range."""
+    days = {"start": query.start.isoformat(), "end": query.end.isoformat()}
+    return reverse("admin:chat_modelprice_recost") + "?" + urlencode(days)
+
+
 def utc_today() -> date:
     return timezone.now().astimezone(UTC).date()
 
@@ -104,7 +111,11 @@ def spend_report_view(request: HttpRequest) -> HttpResponse:
     context: dict[str, Any] = {
         **admin.site.each_context(request),
         "title": gettext("Token spend"),
-        "params": {key: request.GET.get(key, "") for key in ("start", "end", "group_by")},
+        "params": {
+            "start": request.GET.get("start", ""),
+            "end": request.GET.get("end", ""),
+            "group_by": request.GET.get("group_by") or "day",
+        },
         "quick_ranges": quick_ranges(today),
     }
     try:
@@ -119,6 +130,7 @@ def spend_report_view(request: HttpRequest) -> HttpResponse:
         report=report,
         chart_data=chart_data(report),
         csv_query=urlencode(query.as_params()),  # the range shown, even when defaulted
+        recost_url=recost_url(query),
     )
     return TemplateResponse(request, "admin/spend_report.html", context)
 

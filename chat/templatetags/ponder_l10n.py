@@ -12,6 +12,8 @@ register = template.Library()
 
 
 @register.filter
-def money(amount: int | Decimal | None, currency: str) -> str:
-    """Return "1,234.50 USD" (English), as ``chat.l10n.money`` writes it; None stays empty."""
-    return "" if amount is None else l10n.money(amount, currency)
+def money(amount: int | Decimal | str | None, currency: str) -> str:
+    """Return "1,234.50 USD" (English), as ``chat.l10n.money`` writes it; no amount, nothing."""
+    if amount is None or amount == "":  # "": a missing variable
+        return ""
+    return l10n.money(Decimal(amount), currency)
