@@ -121,8 +121,9 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             self.open_since.pop(message_id, None)
         else:
             self.open_since[message_id] = time.monotonic()
-        with translation.override(self.language):
-            event = localized_event(event)
+        if event.get("error"):  # said in the socket's language; deltas, the hot path, skip it
+            with translation.override(self.language):
+                event = localized_event(event)
         await self.send_json(event)
 
     async def _send_buffered(
