@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.forms import BaseFormSet, ModelForm
 from django.http import HttpRequest
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext_lazy as _
 
 from chat.audit import Action, json_value, record
 
@@ -42,19 +43,19 @@ class PonderUserAdmin(_UserAdminBase):
     assert UserAdmin.fieldsets is not None
     fieldsets = (
         *UserAdmin.fieldsets,
-        ("Quota", {"fields": ("monthly_token_quota",)}),
-        ("Policy in force and spend this month", {"fields": ("policy_in_force", "spend")}),
-        ("Retention", {"fields": ("legal_hold",)}),
+        (_("Quota"), {"fields": ("monthly_token_quota",)}),
+        (_("Policy in force and spend this month"), {"fields": ("policy_in_force", "spend")}),
+        (_("Retention"), {"fields": ("legal_hold",)}),
     )
     readonly_fields = ("policy_in_force", "spend")
     list_display = ("username", "email", "is_staff", "is_active", "monthly_token_quota")
     list_filter = (*UserAdmin.list_filter, "legal_hold")
 
-    @admin.display(description="Policy in force")
+    @admin.display(description=_("Policy in force"))
     def policy_in_force(self, obj: User) -> SafeString:
         return policy_admin.user_policy(obj) if obj.pk else SafeString("")
 
-    @admin.display(description="This month")
+    @admin.display(description=_("This month"))
     def spend(self, obj: User) -> SafeString:
         return policy_admin.user_spend(obj) if obj.pk else SafeString("")
 
@@ -105,15 +106,15 @@ class PonderGroupAdmin(_GroupAdminBase):
     readonly_fields = ("members", "spend")
     list_display = ("name", "member_count")
 
-    @admin.display(description="Members")
+    @admin.display(description=_("Members"))
     def members(self, obj: Group) -> SafeString:
         return policy_admin.group_members(obj) if obj.pk else SafeString("")
 
-    @admin.display(description="This month")
+    @admin.display(description=_("This month"))
     def spend(self, obj: Group) -> SafeString:
         return policy_admin.group_spend(obj) if obj.pk else SafeString("")
 
-    @admin.display(description="Members")
+    @admin.display(description=_("Members"))
     def member_count(self, obj: Group) -> int:
         return obj.user_set.count()
 

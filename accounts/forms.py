@@ -4,6 +4,7 @@ from django import forms
 from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import BaseUserCreationForm
+from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
 from .models import User
 
@@ -16,12 +17,12 @@ else:
 class FirstAdminForm(_UserCreationFormBase):
     """Create the very first account, as a superuser."""
 
-    email = forms.EmailField(required=False)
+    email = forms.EmailField(label=gettext_lazy("Email"), required=False)
     token = forms.CharField(
-        label="Set-up token",
+        label=gettext_lazy("Set-up token"),
         strip=True,
         max_length=200,
-        help_text=(
+        help_text=gettext_lazy(
             "Printed as a WARNING in the server log when this page was first opened; "
             "`manage.py setup_token` prints a new one."
         ),
@@ -47,7 +48,8 @@ class FirstAdminForm(_UserCreationFormBase):
         return user
 
 
-SSO_ONLY_MESSAGE = (
+# Marked here, translated where shown (a plain str: the pages and tests compare with it).
+SSO_ONLY_MESSAGE = gettext_noop(
     "Password sign-in is for administrators only here: use company sign-in. "
     "(Administrators: check your username and password.)"
 )
@@ -59,4 +61,5 @@ class SSOOnlyAdminAuthenticationForm(AdminAuthenticationForm):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not settings.PASSWORD_LOGIN:
-            self.error_messages = {**self.error_messages, "invalid_login": SSO_ONLY_MESSAGE}
+            invalid_login = gettext(SSO_ONLY_MESSAGE)
+            self.error_messages = {**self.error_messages, "invalid_login": invalid_login}

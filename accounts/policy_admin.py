@@ -7,7 +7,7 @@ the group and user change pages.
 
 from __future__ import annotations
 
-from decimal import Decimal
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -18,7 +18,10 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 
+from chat import l10n
 from chat.audit import Action, json_value, record
 from chat.conversations.quota import Allowance, get_quota, group_usage, month_bounds
 from chat.upstream.catalog import MODELS
@@ -49,8 +52,9 @@ class GroupPolicyForm(_PolicyFormBase):
         choices=[(model.id, f"{model.label} ({model.id})") for model in MODELS],
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 14}),
-        help_text="Models the members may use. None selected: every model. "
-        "Ctrl/⌘-click to pick several.",
+        help_text=_(
+            "Models the members may use. None selected: every model. Ctrl/⌘-click to pick several."
+        ),
     )
 
     class Meta:
@@ -62,8 +66,8 @@ class GroupPolicyInline(_InlineBase):
     model = GroupPolicy
     form = GroupPolicyForm
     can_delete = True
-    verbose_name = "policy"
-    verbose_name_plural = "policy (empty fields: the deployment default)"
+    verbose_name = _("policy")
+    verbose_name_plural = _("policy (empty fields: the deployment default)")
 
 
 def record_policy_change(request: HttpRequest, form: forms.ModelForm[Any], group: Group) -> None:
@@ -104,38 +108,56 @@ def value_of(value: Any) -> Any:
 
 
 def describe_policy(policy: Policy) -> SafeString:
-    currency = settings.BUDGET_CURRENCY
+    models = ", ".join(sorted(policy.allowed_models)) if policy.allowed_models else gettext("all")
+    money = policy.monthly_budget
     rows = [
-        ("Groups", ", ".join(policy.groups) or "none (deployment defaults)"),
-        ("Models", ", ".join(sorted(policy.allowed_models)) if policy.allowed_models else "all"),
-        ("Thinking budget cap", limit_text(policy.max_thinking_budget, "tokens")),
-        ("Replies at once", str(policy.max_active_replies)),
-        ("Tokens per month", limit_text(policy.monthly_tokens, "tokens")),
-        ("Money per month", limit_text(policy.monthly_budget, currency)),
+        (gettext("Groups"), ", ".join(policy.groups) or gettext("none (deployment defaults)")),
+        (gettext("Models"), models),
+        (gettext("Thinking budget cap"), tokens_text(policy.max_thinking_budget)),
+        (gettext("Replies at once"), str(policy.max_active_replies)),
+        (gettext("Tokens per month"), tokens_text(policy.monthly_tokens)),
+        (
+            gettext("Money per month"),
+            gettext("no limit") if money is None else l10n.money(money, settings.BUDGET_CURRENCY),
+        ),
     ]
     return table(rows)
 
 
-def limit_text(value: int | Decimal | None, unit: str) -> str:
+def tokens_text(value: int | None) -> str:
     if value is None:
-        return "no limit"
-    return f"{value:,} {unit}"
+        return gettext("no limit")
+    return ngettext("%(count)s token", "%(count)s tokens", value) % {"count": l10n.grouped(value)}
 
 
-def allowance_text(allowance: Allowance[Any], unit: str) -> str:
-    used = allowance.used + allowance.reserved
+def allowance_text(allowance: Allowance[Any], currency: str | None = None) -> str:
+    """Return "1,000 of 9,000 tokens (8,000 left)", or in money with ``currency``."""
+    values = {
+        "used": l10n.grouped(allowance.used + allowance.reserved),
+        "limit": l10n.grouped(allowance.limit or 0),
+        "left": l10n.grouped(allowance.remaining or 0),
+        "currency": currency,
+    }
+    if currency is None and allowance.limit is None:
+        return gettext("%(used)s tokens (no limit)") % values
+    if currency is None:
+        return gettext("%(used)s of %(limit)s tokens (%(left)s left)") % values
     if allowance.limit is None:
-        return f"{used:,} {unit} (no limit)"
-    return f"{used:,} of {allowance.limit:,} {unit} ({allowance.remaining:,} left)"
+        return gettext("%(used)s %(currency)s (no limit)") % values
+    return gettext("%(used)s of %(limit)s %(currency)s (%(left)s left)") % values
+
+
+def resets_text(resets_at: datetime) -> str:
+    return gettext("%(day)s (UTC)") % {"day": f"{resets_at:%Y-%m-%d}"}
 
 
 def user_spend(user: User) -> SafeString:
     quota = get_quota(user)
     return table(
         [
-            ("Tokens", allowance_text(quota.tokens, "tokens")),
-            ("Money", allowance_text(quota.money, settings.BUDGET_CURRENCY)),
-            ("Resets", f"{quota.resets_at:%Y-%m-%d} (UTC)"),
+            (gettext("Tokens"), allowance_text(quota.tokens)),
+            (gettext("Money"), allowance_text(quota.money, settings.BUDGET_CURRENCY)),
+            (gettext("Resets"), resets_text(quota.resets_at)),
         ]
     )
 
@@ -152,9 +174,12 @@ def group_spend(group: Group) -> SafeString:
     usage = group_usage(budget, start)
     return table(
         [
-            ("Tokens (all members)", allowance_text(usage.tokens, "tokens")),
-            ("Money (all members)", allowance_text(usage.money, settings.BUDGET_CURRENCY)),
-            ("Resets", f"{resets_at:%Y-%m-%d} (UTC)"),
+            (gettext("Tokens (all members)"), allowance_text(usage.tokens)),
+            (
+                gettext("Money (all members)"),
+                allowance_text(usage.money, settings.BUDGET_CURRENCY),
+            ),
+            (gettext("Resets"), resets_text(resets_at)),
         ]
     )
 
@@ -162,7 +187,7 @@ def group_spend(group: Group) -> SafeString:
 def group_members(group: Group) -> SafeString:
     members = User.objects.filter(groups=group).order_by("username")
     if not members.exists():
-        return format_html("{}", "no members")
+        return format_html("{}", gettext("no members"))
     return format_html_join(
         ", ",
         '<a href="../../../accounts/user/{}/change/">{}</a>',

@@ -12,11 +12,18 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import ngettext
 
-LOCKED_OUT_MESSAGE = (
-    "Too many failed sign-in attempts. Sign-in is paused for {minutes} minutes; "
-    "an administrator can lift it sooner."
-)
+
+def locked_out_message(minutes: int) -> str:
+    message = ngettext(
+        "Too many failed sign-in attempts. Sign-in is paused for %(minutes)s minute; "
+        "an administrator can lift it sooner.",
+        "Too many failed sign-in attempts. Sign-in is paused for %(minutes)s minutes; "
+        "an administrator can lift it sooner.",
+        minutes,
+    )
+    return message % {"minutes": minutes}
 
 
 class PonderAxesHandler(AxesDatabaseHandler):
@@ -62,7 +69,7 @@ def lockout_response(
         "accounts/login.html",
         {
             "form": form,
-            "locked_out": LOCKED_OUT_MESSAGE.format(minutes=minutes),
+            "locked_out": locked_out_message(minutes),
             "next": request.POST.get("next", "") if request.method == "POST" else "",
         },
         status=429,

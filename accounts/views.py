@@ -5,6 +5,7 @@ from django.contrib.auth.views import LoginView, LogoutView
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
 from . import setup
@@ -25,7 +26,7 @@ class PonderLoginView(LoginView):
         return super().dispatch(request, *args, **kwargs)
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
-        return super().get_context_data(sso_only_message=SSO_ONLY_MESSAGE, **kwargs)
+        return super().get_context_data(sso_only_message=gettext(SSO_ONLY_MESSAGE), **kwargs)
 
 
 class PonderLogoutView(LogoutView):
@@ -53,7 +54,7 @@ def setup_view(request: HttpRequest) -> HttpResponse:
         try:
             user = setup.create_first_admin(form, form.cleaned_data.get("token", ""))
         except setup.WrongToken:
-            form.add_error("token", "This is not the set-up token. Check the server log.")
+            form.add_error("token", gettext("This is not the set-up token. Check the server log."))
         else:
             if user is None:  # someone else finished first
                 return redirect("login")

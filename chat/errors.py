@@ -1,7 +1,8 @@
 """Typed errors of Ponder's use cases, each carrying its API code and HTTP status.
 
 Raise them anywhere below a view; ``chat.http.PonderErrorMiddleware`` answers them
-once: JSON under ``/api/``, an error page elsewhere.
+once: JSON under ``/api/``, an error page elsewhere. A message is for people: write it
+in the request's language (``gettext`` where the error is raised).
 
 PonderError
  ├── BadRequest (400)          bad input; nothing was written
@@ -16,6 +17,8 @@ PonderError
 
 from __future__ import annotations
 
+from django.utils.translation import gettext, gettext_noop
+
 
 class PonderError(Exception):
     code = "error"
@@ -29,7 +32,8 @@ class PonderError(Exception):
             self.code = code
 
     def as_json(self) -> dict[str, dict[str, str | None]]:
-        return {"error": {"code": self.code, "message": self.message, "field": self.field}}
+        message = str(self.message)  # a lazy translation becomes text here, in JSON
+        return {"error": {"code": self.code, "message": message, "field": self.field}}
 
 
 class BadRequest(PonderError):
@@ -47,12 +51,25 @@ class Forbidden(PonderError):
     http_status = 403
 
 
+# One sentence per kind of thing, so each language can say it its own way.
+NOT_FOUND_MESSAGES = {
+    "conversation": gettext_noop("No such conversation."),
+    "message": gettext_noop("No such message."),
+    "preset": gettext_noop("No such preset."),
+    "upload": gettext_noop("No such upload."),
+    "share link": gettext_noop("No such share link."),
+    "image": gettext_noop("No such image."),
+}
+
+
 class NotFound(PonderError):
     code = "not_found"
     http_status = 404
 
     def __init__(self, what: str) -> None:
-        super().__init__(f"No such {what}.")
+        known = NOT_FOUND_MESSAGES.get(what)
+        message = gettext(known) if known else gettext("No such %(what)s.") % {"what": what}
+        super().__init__(message)
 
 
 class Conflict(PonderError):

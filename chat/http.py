@@ -18,11 +18,13 @@ from typing import Any, Concatenate, Literal, ParamSpec, TypeVar, cast, overload
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import render
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 from django.views.csrf import csrf_failure as django_csrf_failure
 
 from accounts.models import User
 
 from .errors import BadRequest, Forbidden, NotAuthenticated, PonderError, TooManyRequests
+from .l10n import grouped
 
 logger = logging.getLogger(__name__)
 
@@ -110,7 +112,7 @@ def json_api(
     @functools.wraps(view)
     def wrapper(request: HttpRequest, /, *args: _P.args, **kwargs: _P.kwargs) -> _Response:
         if not request.user.is_authenticated:
-            raise NotAuthenticated("Log in first.")
+            raise NotAuthenticated(gettext("Log in first."))
         # Authenticated means ``request.user`` is a ``User`` (AUTH_USER_MODEL).
         return view(cast(AuthenticatedHttpRequest, request), *args, **kwargs)
 
@@ -123,36 +125,46 @@ def iso(value: datetime | None) -> str | None:
 
 
 # What a field is called in messages people read; the error's ``field`` keeps the API name.
+# Each fills the %(field)s of a message ("%(field)s must be text.").
 FIELD_NAMES = {
-    "content": "The message",
-    "model": "The model",
-    "enable_thinking": "Deep thinking",
-    "thinking_budget": "The thinking budget",
-    "attachments": "The attachments",
-    "video_frames": "The video frames",
-    "title": "The title",
-    "system_prompt": "The system prompt",
-    "language": "The language",
+    "content": pgettext_lazy("field", "The message"),
+    "model": pgettext_lazy("field", "The model"),
+    "enable_thinking": pgettext_lazy("field", "Deep thinking"),
+    "thinking_budget": pgettext_lazy("field", "The thinking budget"),
+    "attachments": pgettext_lazy("field", "The attachments"),
+    "video_frames": pgettext_lazy("field", "The video frames"),
+    "title": pgettext_lazy("field", "The title"),
+    "system_prompt": pgettext_lazy("field", "The system prompt"),
+    "language": pgettext_lazy("field", "The language"),
 }
 
 
 def field_name(field: str) -> str:
     """Return the field as a person would name it ("The thinking budget")."""
-    return FIELD_NAMES.get(field, field)
+    return str(FIELD_NAMES.get(field, field))
+
+
+def invalid(template: str, field: str, code: str, **values: Any) -> BadRequest:
+    """Return the BadRequest of ``field``: ``template`` (marked with gettext_noop) translated,
+    then filled in; its %(field)s is the field's name."""
+    message = gettext(template) % {"field": field_name(field), **values}
+    return BadRequest(message, code=code, field=field)
 
 
 def parse_json_object(request: HttpRequest) -> dict[str, Any]:
     """Return the request body as a JSON object, or raise BadRequest."""
     if len(request.body) > MAX_JSON_BODY:
-        raise BadRequest("The request body is too large.", code="too_large")
+        raise BadRequest(gettext("The request body is too large."), code="too_large")
     if not request.body:
         return {}
     try:
         body = json.loads(request.body)
     except (ValueError, UnicodeDecodeError):
-        raise BadRequest("The request body is not valid JSON.", code="invalid_json") from None
+        raise BadRequest(
+            gettext("The request body is not valid JSON."), code="invalid_json"
+        ) from None
     if not isinstance(body, dict):
-        raise BadRequest("The request body must be a JSON object.", code="invalid_json")
+        raise BadRequest(gettext("The request body must be a JSON object."), code="invalid_json")
     return body
 
 
@@ -173,15 +185,16 @@ def get_str(
     value = body.get(field)
     if value is None:
         if required:
-            raise BadRequest(f"{field_name(field)} is required.", code="required", field=field)
+            raise invalid(gettext_noop("%(field)s is required."), field, "required")
         return None
     if not isinstance(value, str):
-        raise BadRequest(f"{field_name(field)} must be text.", code="invalid_type", field=field)
+        raise invalid(gettext_noop("%(field)s must be text."), field, "invalid_type")
     if len(value) > max_length:
-        raise BadRequest(
-            f"{field_name(field)} is longer than {max_length:,} characters.",
-            code="too_long",
-            field=field,
+        raise invalid(
+            gettext_noop("%(field)s is longer than %(limit)s characters."),
+            field,
+            "too_long",
+            limit=grouped(max_length),
         )
     return value
 
@@ -192,10 +205,11 @@ def get_choice(body: dict[str, Any], field: str, *, choices: Sequence[str]) -> s
     if value is None:
         return None
     if not isinstance(value, str) or value not in choices:
-        raise BadRequest(
-            f"{field_name(field)} must be one of: {', '.join(repr(c) for c in choices)}.",
-            code="invalid_choice",
-            field=field,
+        raise invalid(
+            gettext_noop("%(field)s must be one of: %(choices)s."),
+            field,
+            "invalid_choice",
+            choices=", ".join(repr(c) for c in choices),
         )
     return value
 
@@ -203,10 +217,8 @@ def get_choice(body: dict[str, Any], field: str, *, choices: Sequence[str]) -> s
 def get_bool(body: dict[str, Any], field: str) -> bool | None:
     value = body.get(field)
     if value is not None and not isinstance(value, bool):
-        raise BadRequest(
-            f"{field_name(field)} must be on or off (true or false).",
-            code="invalid_type",
-            field=field,
+        raise invalid(
+            gettext_noop("%(field)s must be on or off (true or false)."), field, "invalid_type"
         )
     return value
 
@@ -219,14 +231,14 @@ def get_int(
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, int):
-        raise BadRequest(
-            f"{field_name(field)} must be a whole number.", code="invalid_type", field=field
-        )
+        raise invalid(gettext_noop("%(field)s must be a whole number."), field, "invalid_type")
     if minimum is not None and maximum is not None and not minimum <= value <= maximum:
-        raise BadRequest(
-            f"{field_name(field)} must be between {minimum:,} and {maximum:,}.",
-            code="out_of_range",
-            field=field,
+        raise invalid(
+            gettext_noop("%(field)s must be between %(minimum)s and %(maximum)s."),
+            field,
+            "out_of_range",
+            minimum=grouped(minimum),
+            maximum=grouped(maximum),
         )
     return value
 
@@ -239,7 +251,9 @@ def get_uuid(body: dict[str, Any], field: str) -> uuid.UUID | None:
     try:
         return uuid.UUID(value)
     except (TypeError, ValueError, AttributeError):
-        raise BadRequest(f"{field} must be an id.", code="invalid_type", field=field) from None
+        # The API's own name of the field: no person-facing name exists for every id.
+        message = gettext("%(field)s must be an id.") % {"field": field}
+        raise BadRequest(message, code="invalid_type", field=field) from None
 
 
 def get_uuid_list(body: dict[str, Any], field: str, *, max_items: int) -> list[uuid.UUID]:
@@ -247,22 +261,22 @@ def get_uuid_list(body: dict[str, Any], field: str, *, max_items: int) -> list[u
     if value is None:
         return []
     if not isinstance(value, list) or len(value) > max_items:
-        raise BadRequest(
-            f"{field_name(field)} must be a list of at most {max_items} ids.",
-            code="invalid_type",
-            field=field,
+        raise invalid(
+            gettext_noop("%(field)s must be a list of at most %(limit)s ids."),
+            field,
+            "invalid_type",
+            limit=max_items,
         )
     try:
         return [uuid.UUID(item) for item in value]
     except (TypeError, ValueError, AttributeError):
-        raise BadRequest(
-            f"{field_name(field)} must contain ids.", code="invalid_type", field=field
-        ) from None
+        raise invalid(gettext_noop("%(field)s must contain ids."), field, "invalid_type") from None
 
 
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """Answer a failed CSRF check in JSON on the API, with Django's page elsewhere."""
     if request.path.startswith("/api/"):
-        error = Forbidden("CSRF check failed: send the X-CSRFToken header.", code="csrf_failed")
+        message = gettext("CSRF check failed: send the X-CSRFToken header.")
+        error = Forbidden(message, code="csrf_failed")
         return error_response(request, error)
     return django_csrf_failure(request, reason)

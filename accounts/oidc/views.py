@@ -18,6 +18,7 @@ from django.contrib.auth import BACKEND_SESSION_KEY
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext, gettext_noop
 from django.views.generic import View
 from mozilla_django_oidc.views import (
     OIDCAuthenticationCallbackView,
@@ -32,11 +33,13 @@ from .errors import OIDCRefused, ProviderUnavailable
 
 logger = logging.getLogger(__name__)
 
-REFUSED_MESSAGE = (
+REFUSED_MESSAGE = gettext_noop(
     "Company sign-in did not work. Please try again; if it keeps failing, tell IT "
-    "(reason: {reason})."
+    "(reason: %(reason)s)."
 )
-UNAVAILABLE_MESSAGE = "Company sign-in is unavailable right now. Please try again later."
+UNAVAILABLE_MESSAGE = gettext_noop(
+    "Company sign-in is unavailable right now. Please try again later."
+)
 
 
 class SignInView(OIDCAuthenticationRequestView):
@@ -53,7 +56,7 @@ class SignInView(OIDCAuthenticationRequestView):
         try:
             self.OIDC_OP_AUTH_ENDPOINT = provider_metadata().authorization_endpoint
         except ProviderUnavailable:
-            messages.error(request, UNAVAILABLE_MESSAGE)
+            messages.error(request, gettext(UNAVAILABLE_MESSAGE))
             return redirect("login")
         self.OIDC_RP_CLIENT_ID = settings.OIDC_RP_CLIENT_ID
         response: HttpResponse = super().get(request)
@@ -113,7 +116,7 @@ def refuse(
     if error:
         detail["error"] = error[:100]
     record(Action.SIGN_IN_FAILED, request=request, target_type="user", **detail)
-    messages.error(request, message.format(reason=reason))
+    messages.error(request, gettext(message) % {"reason": reason})
     return redirect("login")
 
 

@@ -21,6 +21,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.urls import URLPattern, path
 from django.utils import timezone
 from django.utils.decorators import method_decorator
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET
 
 from chat.audit import Action, record
@@ -47,7 +49,7 @@ CSV_HEADER = (
 class PeriodFilter(admin.ListFilter):
     """Entries from ``start`` to ``end`` (UTC days, both included); either may be left out."""
 
-    title = "period"
+    title = _("period")
     template = "admin/chat/auditentry/period_filter.html"
     parameters = ("start", "end")
 
@@ -93,7 +95,8 @@ def parse_day(text: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise IncorrectLookupParameters(f"{text!r} is not a date (YYYY-MM-DD)") from None
+        message = gettext("%(value)s is not a date (YYYY-MM-DD)") % {"value": repr(text)}
+        raise IncorrectLookupParameters(message) from None
 
 
 def midnight(day: date) -> datetime:
@@ -105,7 +108,7 @@ class AuditEntryAdmin(_AuditEntryAdminBase):
     list_display = ("at", "actor_or_system", "action", "target", "target_owner", "ip")
     list_filter = ("action", PeriodFilter, "target_type")
     search_fields = ("actor", "target_owner", "target_id")
-    search_help_text = "Searches who did it (username), whose data it was and the target's id."
+    search_help_text = _("Searches who did it (username), whose data it was and the target's id.")
     date_hierarchy = "at"
     fields = (
         "at",
@@ -123,11 +126,11 @@ class AuditEntryAdmin(_AuditEntryAdminBase):
     list_per_page = 100
     show_full_result_count = False
 
-    @admin.display(description="actor", ordering="actor")
+    @admin.display(description=_("actor"), ordering="actor")
     def actor_or_system(self, entry: AuditEntry) -> str:
-        return entry.actor or "(system)"
+        return entry.actor or gettext("(system)")
 
-    @admin.display(description="target")
+    @admin.display(description=_("target"))
     def target(self, entry: AuditEntry) -> str:
         return f"{entry.target_type} {entry.target_id}".strip()
 

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from chat import l10n
 from chat.models import Message
 from chat.spend.pricing import MICRO
 from chat.upstream.catalog import MODELS
+
+if TYPE_CHECKING:  # django-stubs' helpers: types only, not needed (nor installed) at runtime
+    from django_stubs_ext import StrOrPromise
 
 
 def text_contains(term: str) -> Q:
@@ -28,7 +34,7 @@ def matching_conversations(term: str) -> QuerySet[Message, Mapping[str, Any]]:
 class UsedModelFilter(admin.SimpleListFilter):
     """Conversations with at least one reply from a model."""
 
-    title = "model"
+    title = _("model")
     parameter_name = "model"
 
     def lookups(
@@ -53,12 +59,12 @@ class ReplyModelFilter(UsedModelFilter):
 class ReplyStatusFilter(admin.SimpleListFilter):
     """Conversations with at least one reply in a status (e.g. failed, interrupted)."""
 
-    title = "reply status"
+    title = _("reply status")
     parameter_name = "reply_status"
 
     def lookups(
         self, request: HttpRequest, model_admin: admin.ModelAdmin[Any]
-    ) -> list[tuple[str, str]]:
+    ) -> list[tuple[str, StrOrPromise]]:
         return list(Message.Status.choices)
 
     def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any] | None:
@@ -73,7 +79,9 @@ class ReplyStatusFilter(admin.SimpleListFilter):
 def cost_text(amount: Decimal | None, currency: str, unpriced: int = 0) -> str:
     """Return a cost as shown in the admin, e.g. "0.001200 USD", "unpriced", "… + 2 unpriced"."""
     if amount is None:
-        return "unpriced" if unpriced else "—"
+        return gettext("unpriced") if unpriced else "—"
     # SQLite sums decimals as floats: back to the micro-unit prices are stored in.
-    text = f"{Decimal(amount).quantize(MICRO)} {currency}".strip()
-    return f"{text} + {unpriced} unpriced" if unpriced else text
+    text = l10n.money(Decimal(amount).quantize(MICRO), currency)
+    if not unpriced:
+        return text
+    return gettext("%(cost)s + %(count)s unpriced") % {"cost": text, "count": unpriced}

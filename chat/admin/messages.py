@@ -8,6 +8,8 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from chat.admin.filters import (
     ReplyModelFilter,
@@ -44,7 +46,7 @@ class MessageAdmin(_MessageAdminBase):
         "usage_estimated",
     )
     search_fields = ("content",)
-    search_help_text = "Searches the text and reasoning of messages."
+    search_help_text = _("Searches the text and reasoning of messages.")
     list_select_related = ("conversation__owner",)
     ordering = ("-created_at",)
     show_full_result_count = False
@@ -59,11 +61,11 @@ class MessageAdmin(_MessageAdminBase):
             return queryset, False
         return queryset.filter(text_contains(term)), False
 
-    @admin.display(description="id")
+    @admin.display(description=_("id"))
     def short_id(self, message: Message) -> str:
         return str(message.id)[:8]
 
-    @admin.display(description="conversation")
+    @admin.display(description=_("conversation"))
     def conversation_link(self, message: Message) -> str:
         return format_html(
             '<a href="{}#message-{}">{}</a>',
@@ -72,22 +74,23 @@ class MessageAdmin(_MessageAdminBase):
             message.conversation,
         )
 
-    @admin.display(description="owner", ordering="conversation__owner__username")
+    @admin.display(description=_("owner"), ordering="conversation__owner__username")
     def owner(self, message: Message) -> str:
         return message.conversation.owner.username
 
-    @admin.display(description="cost", ordering="cost")
+    @admin.display(description=_("cost"), ordering="cost")
     def cost_display(self, message: Message) -> str:
         is_reply = message.role == Message.Role.ASSISTANT
         unpriced = int(is_reply and message.is_finished and message.cost is None)
         return cost_text(message.cost, message.cost_currency, unpriced)
 
-    @admin.display(description="transcript")
+    @admin.display(description=_("transcript"))
     def transcript_link(self, message: Message) -> str:
         return format_html(
-            '<a href="{}#message-{}">Read it in its conversation</a>',
+            '<a href="{}#message-{}">{}</a>',
             transcript_url(message.conversation_id),
             message.id,
+            gettext("Read it in its conversation"),
         )
 
     def has_add_permission(self, request: HttpRequest) -> bool:

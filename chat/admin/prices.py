@@ -18,6 +18,8 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext_lazy as _
 
 from chat.audit import Action, field_values, record
 from chat.models import ModelPrice
@@ -39,11 +41,11 @@ PER_MILLION = (
     "output_per_million",
     "thinking_output_per_million",
 )
-PICK_A_MODEL = "Pick a model"
+PICK_A_MODEL = _("Pick a model")
 AUDITED = ("model", "currency", "effective_from", *PER_MILLION)
 
 
-THINKING_HELP = (
+THINKING_HELP = _(
     "Output price per million tokens when the reply contains reasoning (the thinking "
     "process is billed as output). Hybrid models: the thinking-mode price, empty if it is "
     "the same as the output price; a reply asked in thinking mode that came back without "
@@ -52,16 +54,16 @@ THINKING_HELP = (
     "it empty."
 )
 MODE_HELP = {
-    "hybrid": (
-        "{label} is hybrid: this is its thinking-mode output price, empty if it is the same "
+    "hybrid": gettext_noop(
+        "%(label)s is hybrid: this is its thinking-mode output price, empty if it is the same "
         "as the output price. A reply without reasoning is billed at the output price."
     ),
-    "always": (
-        "{label} always thinks: this is the output price its replies are billed at; empty "
+    "always": gettext_noop(
+        "%(label)s always thinks: this is the output price its replies are billed at; empty "
         "means the output price. Only a reply that came back without reasoning is billed "
         "at the output price."
     ),
-    "none": "{label} never thinks: leave this empty.",
+    "none": gettext_noop("%(label)s never thinks: leave this empty."),
 }
 
 
@@ -87,11 +89,11 @@ class ModelPriceForm(_ModelPriceFormBase):
         info = get_model(stored)
         if info is not None:
             thinking = self.fields["thinking_output_per_million"]
-            thinking.help_text = MODE_HELP[info.thinking].format(label=info.label)
+            thinking.help_text = gettext(MODE_HELP[info.thinking]) % {"label": info.label}
         elif stored:
             # A legacy row (a typo such as "qwen3max"): show its value, refuse to save it.
             field = cast(forms.ChoiceField, self.fields["model"])
-            legacy = (stored, f"{stored} (not in the catalog)")
+            legacy = (stored, gettext("%(model)s (not in the catalog)") % {"model": stored})
             field.choices = [("", PICK_A_MODEL), legacy, *catalog_choices()]
             field.help_text = legacy_warning(stored)
 
@@ -104,7 +106,9 @@ class ModelPriceForm(_ModelPriceFormBase):
     def clean_currency(self) -> str:
         currency: str = self.cleaned_data["currency"].strip().upper()
         if len(currency) != 3 or not currency.isalpha():
-            raise forms.ValidationError("Use a three-letter ISO 4217 code, e.g. USD or CNY.")
+            raise forms.ValidationError(
+                gettext("Use a three-letter ISO 4217 code, e.g. USD or CNY.")
+            )
         return currency
 
     def clean(self) -> dict[str, Any]:
@@ -113,21 +117,21 @@ class ModelPriceForm(_ModelPriceFormBase):
         for name in PER_MILLION:
             value = cleaned.get(name)
             if value is not None and value < 0:
-                self.add_error(name, "A price cannot be negative.")
+                self.add_error(name, gettext("A price cannot be negative."))
         info = get_model(cleaned.get("model") or "")
         thinking = cleaned.get("thinking_output_per_million")
         if info and info.thinking == "none" and thinking is not None:
-            self.add_error(
-                "thinking_output_per_million", f"{info.label} never thinks: leave this empty."
-            )
+            message = gettext(MODE_HELP["none"]) % {"label": info.label}
+            self.add_error("thinking_output_per_million", message)
         return cleaned
 
 
 def legacy_warning(model_id: str) -> str:
-    return (
-        f"{model_id!r} is not a model in the catalog, so this price prices nothing. "
+    message = gettext(
+        "%(model)s is not a model in the catalog, so this price prices nothing. "
         "Pick a real model and save, or delete this price."
     )
+    return message % {"model": repr(model_id)}
 
 
 @admin.register(ModelPrice)
@@ -150,20 +154,20 @@ class ModelPriceAdmin(_ModelPriceAdminBase):
             None,
             {
                 "fields": ("model", "currency", "effective_from"),
-                "description": (
+                "description": _(
                     "A price applies to replies asked from its effective date on. Saving it "
                     "changes no cost already stored: re-cost a range (offered after saving, "
                     "and above the price list) to apply it to past replies and titles."
                 ),
             },
         ),
-        ("Per million tokens", {"fields": PER_MILLION}),
+        (_("Per million tokens"), {"fields": PER_MILLION}),
     )
 
-    @admin.display(description="catalog")
+    @admin.display(description=_("catalog"))
     def in_catalog(self, price: ModelPrice) -> str:
         info = get_model(price.model)
-        return info.label if info else "⚠ not in the catalog"
+        return info.label if info else gettext("⚠ not in the catalog")
 
     def get_urls(self) -> list[URLPattern]:
         recost = path(
@@ -223,11 +227,14 @@ def offer_recost(request: HttpRequest, since: datetime, model: str | None) -> No
     messages.info(
         request,
         format_html(
-            'Stored costs are unchanged. <a href="{}" data-testid="price-recost-offer">'
-            "Re-cost {} from {} to today</a> to apply the new prices to past replies.",
-            recost_url(start, today, model),
-            model or "all models",
-            start.isoformat(),
+            gettext(
+                'Stored costs are unchanged. <a href="{url}" data-testid="price-recost-offer">'
+                "Re-cost {model} from {start} to today</a> to apply the new prices to past "
+                "replies."
+            ),
+            url=recost_url(start, today, model),
+            model=model or gettext("all models"),
+            start=start.isoformat(),
         ),
     )
 

@@ -18,6 +18,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from chat.audit import Action, record
@@ -39,18 +41,19 @@ class RecostForm(forms.Form):
     start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     end = forms.DateField(
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        help_text="Both days are included (UTC).",
+        help_text=_("Both days are included (UTC)."),
     )
-    model = model_field(required=False, blank_label="All models")
+    model = model_field(required=False, blank_label=_("All models"))
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
         assert cleaned is not None  # Form.clean returns cleaned_data
         start, end = cleaned.get("start"), cleaned.get("end")
         if start and end and start > end:
-            self.add_error("end", "The last day is before the first.")
+            self.add_error("end", gettext("The last day is before the first."))
         elif start and end and (end - start).days >= MAX_DAYS:
-            self.add_error("start", f"The range is longer than {MAX_DAYS} days.")
+            message = gettext("The range is longer than %(limit)s days.") % {"limit": MAX_DAYS}
+            self.add_error("start", message)
         return cleaned
 
 
@@ -78,7 +81,7 @@ def recost_view(request: HttpRequest, model_admin: ModelPriceAdmin) -> HttpRespo
         preview = recost(start, end, model, dry_run=True)
     context = {
         **model_admin.admin_site.each_context(request),
-        "title": "Re-cost a range",
+        "title": gettext("Re-cost a range"),
         "opts": model_admin.model._meta,
         "form": form,
         "preview": preview,
@@ -97,4 +100,7 @@ def initial_range(request: HttpRequest) -> dict[str, str]:
 
 
 def summary(replies: int, titles: int) -> str:
-    return f"Re-costed: {replies} replies and {titles} generated titles changed cost."
+    message = gettext(
+        "Re-costed: %(replies)s replies and %(titles)s generated titles changed cost."
+    )
+    return message % {"replies": replies, "titles": titles}

@@ -14,7 +14,10 @@ from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
+from chat import l10n
 from chat.admin.filters import (
     ReplyStatusFilter,
     UsedModelFilter,
@@ -23,6 +26,7 @@ from chat.admin.filters import (
 )
 from chat.audit import Action, record
 from chat.models import Conversation, Message
+from chat.streaming.errortext import localize_error_message
 
 if TYPE_CHECKING:  # django-stubs' helpers: types only, not needed (nor installed) at runtime
     from django_stubs_ext import WithAnnotations
@@ -66,7 +70,9 @@ class ConversationAdmin(_ConversationAdminBase):
         ("deleted_at", admin.EmptyFieldListFilter),
     )
     search_fields = ("title",)  # shows the box; get_search_results does the searching
-    search_help_text = "Searches titles, owners' usernames and the text and reasoning of messages."
+    search_help_text = _(
+        "Searches titles, owners' usernames and the text and reasoning of messages."
+    )
     list_select_related = ("owner",)
     ordering = ("-updated_at",)
     show_full_result_count = False
@@ -110,26 +116,27 @@ class ConversationAdmin(_ConversationAdminBase):
             False,
         )
 
-    @admin.display(description="conversation", ordering="title")
+    @admin.display(description=_("conversation"), ordering="title")
     def title_or_id(self, conversation: Conversation) -> str:
-        return conversation.title or f"(untitled {str(conversation.id)[:8]})"
+        untitled = gettext("(untitled %(id)s)") % {"id": str(conversation.id)[:8]}
+        return conversation.title or untitled
 
-    @admin.display(description="messages", ordering="message_count")
+    @admin.display(description=_("messages"), ordering="message_count")
     def message_count(self, conversation: TotalledConversation) -> int:
         return conversation.message_count
 
-    @admin.display(description="tokens", ordering="token_total")
+    @admin.display(description=_("tokens"), ordering="token_total")
     def tokens(self, conversation: TotalledConversation) -> str:
-        return f"{conversation.token_total or 0:,}"
+        return l10n.grouped(conversation.token_total or 0)
 
-    @admin.display(description="last activity", ordering="updated_at")
+    @admin.display(description=_("last activity"), ordering="updated_at")
     def last_activity(self, conversation: Conversation) -> datetime:
         return conversation.updated_at
 
-    @admin.display(description="cost", ordering="cost_total")
+    @admin.display(description=_("cost"), ordering="cost_total")
     def cost(self, conversation: TotalledConversation) -> str:
         if conversation.currency_min != conversation.currency_max:
-            return "mixed currencies"
+            return gettext("mixed currencies")
         return cost_text(
             conversation.cost_total, conversation.currency_min or "", conversation.unpriced
         )
@@ -198,6 +205,19 @@ class Turn:
     version: int
     versions: int
     cost: str
+
+    @property
+    def is_unpriced(self) -> bool:
+        """A finished reply without a cost: its model had no price when it was asked."""
+        message = self.message
+        return (
+            message.role == Message.Role.ASSISTANT and message.is_finished and message.cost is None
+        )
+
+    @property
+    def error_message(self) -> str:
+        """Return the stored error message in the reader's language, its detail verbatim."""
+        return localize_error_message(self.message.error_message)
 
     @property
     def time_to_first_token(self) -> timedelta | None:

@@ -6,6 +6,7 @@ import uuid
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.languages import LANGUAGE_CHOICES, remember_language
@@ -44,6 +45,7 @@ def models_view(request: AuthenticatedHttpRequest) -> JsonResponse:
         if not policy.allows(model.id):
             continue
         entry = model.as_json()
+        entry["family"] = gettext(model.family)  # the ids and labels are product names
         if cap is not None and model.supports_budget:
             entry["max_budget"] = min(cap, model.max_budget or cap)
         entries.append(entry)

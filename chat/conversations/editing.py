@@ -6,6 +6,7 @@ import uuid
 from datetime import timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import User
 from accounts.policy import policy_for
@@ -41,13 +42,13 @@ def edit_message(
     """
     original = access_message(user, message_id)
     if original.role != Message.Role.USER:
-        raise BadRequest("Only your own messages can be edited.", code="not_user_message")
+        raise BadRequest(gettext("Only your own messages can be edited."), code="not_user_message")
     check_content(content)
     policy = policy_for(user)
     reply = check_reply_settings(policy, model, enable_thinking, thinking_budget)
     if original.attachments.exists():
         raise BadRequest(
-            "Messages with images cannot be edited yet; send a new message instead.",
+            gettext("Messages with images cannot be edited yet; send a new message instead."),
             code="has_attachments",
         )
     conversation = original.conversation
@@ -55,7 +56,9 @@ def edit_message(
         status__in=[Message.Status.PENDING, Message.Status.STREAMING]
     )
     if running.exists():
-        raise Conflict("A reply is still being written; stop it first.", code="still_streaming")
+        raise Conflict(
+            gettext("A reply is still being written; stop it first."), code="still_streaming"
+        )
     reserve = reserve_reply(user, conversation, reply, content)
     now = timezone.now()
     with fairuse.admit_reply(user, policy, reserve):

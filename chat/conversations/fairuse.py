@@ -31,12 +31,14 @@ import redis
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from limits import RateLimitItem, parse
 from limits.storage import RedisStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from accounts.models import User
 from accounts.policy import Policy
+from chat import l10n
 from chat.errors import BadRequest, Forbidden, TooManyRequests
 from chat.models import Conversation, Message
 from chat.spend.pricing import compute_cost, price_in_force
@@ -85,8 +87,11 @@ def check_send_rate(user: User) -> None:
         logger.warning("send rate unchecked for user %s (%s)", user.pk, type(exc).__name__)
         return
     raise TooManyRequests(
-        f"You are sending messages faster than {rate.amount} per "
-        f"{rate.get_expiry()} seconds; wait a moment and try again.",
+        gettext(
+            "You are sending messages faster than %(count)s per %(seconds)s seconds; "
+            "wait a moment and try again."
+        )
+        % {"count": rate.amount, "seconds": rate.get_expiry()},
         code="too_many_sends",
         retry_after=math.ceil(reset_at - time.time()),
     )
@@ -99,8 +104,11 @@ def reset_send_rate(user: User) -> None:
 def check_model_allowed(policy: Policy, model: ModelInfo) -> None:
     if not policy.allows(model.id):
         raise Forbidden(
-            f"{model.label} is not among the models your groups may use; "
-            "pick another one or ask an administrator.",
+            gettext(
+                "%(model)s is not among the models your groups may use; "
+                "pick another one or ask an administrator."
+            )
+            % {"model": model.label},
             code="model_not_allowed",
             field="model",
         )
@@ -120,7 +128,8 @@ def capped_thinking_budget(
         return cap
     if budget > cap:
         raise BadRequest(
-            f"Your thinking budget can be at most {cap:,} tokens.",
+            gettext("Your thinking budget can be at most %(limit)s tokens.")
+            % {"limit": l10n.grouped(cap)},
             code="thinking_budget_too_high",
             field="thinking_budget",
         )
@@ -136,8 +145,14 @@ def check_active_replies(user: User, policy: Policy) -> None:
     limit = policy.max_active_replies
     if active >= limit:
         raise TooManyRequests(
-            f"You already have {active} replies being written (at most {limit} at once); "
-            "wait for one to finish or stop it.",
+            ngettext(
+                "You already have %(active)s reply being written (at most %(limit)s at once); "
+                "wait for it to finish or stop it.",
+                "You already have %(active)s replies being written (at most %(limit)s at "
+                "once); wait for one to finish or stop it.",
+                active,
+            )
+            % {"active": active, "limit": limit},
             code="too_many_active_replies",
             retry_after=ACTIVE_RETRY_AFTER_SECONDS,
         )

@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import User
 from accounts.policy import policy_for
@@ -56,7 +57,7 @@ def list_presets(user: User) -> list[Preset]:
 def checked(user: User, values: PresetIn) -> PresetIn:
     """Validate a preset against the catalog and the user's policy, as a send would."""
     if not values.name.strip():
-        raise BadRequest("The name cannot be empty.", code="required", field="name")
+        raise BadRequest(gettext("The name cannot be empty."), code="required", field="name")
     reply = check_reply_settings(
         policy_for(user), values.model, values.enable_thinking, values.thinking_budget
     )
@@ -72,7 +73,8 @@ def checked(user: User, values: PresetIn) -> PresetIn:
 def create_preset(user: User, values: PresetIn) -> Preset:
     values = checked(user, values)
     if Preset.objects.filter(owner=user).count() >= MAX_PRESETS:
-        raise BadRequest(f"You can keep at most {MAX_PRESETS} presets.", code="too_many")
+        message = gettext("You can keep at most %(limit)s presets.") % {"limit": MAX_PRESETS}
+        raise BadRequest(message, code="too_many")
     return Preset.objects.create(owner=user, **asdict(values))
 
 

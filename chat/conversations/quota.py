@@ -20,9 +20,11 @@ from typing import Any, Generic, TypeVar
 from django.conf import settings
 from django.db.models import F, Q, QuerySet, Sum
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from accounts.models import User
 from accounts.policy import GroupBudget, Policy, policy_for
+from chat import l10n
 from chat.errors import QuotaExceeded
 from chat.http import iso
 from chat.models import Message
@@ -183,36 +185,59 @@ def check_quota(
     until_reset = math.ceil((quota.resets_at - now).total_seconds())
     if quota.tokens.is_exhausted:
         raise QuotaExceeded(
-            f"You have used {quota.tokens.used + quota.tokens.reserved:,} of your "
-            f"{quota.tokens.limit:,} tokens this month. {resets(quota.resets_at)}",
+            gettext("You have used %(used)s of your %(limit)s tokens this month. %(resets)s")
+            % refusal_values(quota, reserve, cost),
             retry_after=until_reset,
         )
     if quota.money.is_exhausted:
         raise QuotaExceeded(
-            f"You have spent {amount(quota.money.used + quota.money.reserved)} of your "
-            f"{amount(quota.money.limit)} this month. {resets(quota.resets_at)}",
+            gettext("You have spent %(spent)s of your %(budget)s this month. %(resets)s")
+            % refusal_values(quota, reserve, cost),
             code="budget_exceeded",
             retry_after=until_reset,
         )
     retry = IN_FLIGHT_RETRY_AFTER_SECONDS if quota.tokens.reserved else until_reset
     if not quota.tokens.holds(reserve):
-        raise QuotaExceeded(
-            f"This message may use about {reserve:,} tokens and you have "
-            f"{quota.tokens.remaining:,} left this month"
-            + (", counting replies still being written" if quota.tokens.reserved else "")
-            + f". Try a shorter conversation or a smaller thinking budget. "
-            f"{resets(quota.resets_at)}",
-            retry_after=retry,
-        )
+        if quota.tokens.reserved:
+            message = gettext(
+                "This message may use about %(tokens)s tokens and you have %(tokens_left)s "
+                "left this month, counting replies still being written. Try a shorter "
+                "conversation or a smaller thinking budget. %(resets)s"
+            )
+        else:
+            message = gettext(
+                "This message may use about %(tokens)s tokens and you have %(tokens_left)s "
+                "left this month. Try a shorter conversation or a smaller thinking budget. "
+                "%(resets)s"
+            )
+        raise QuotaExceeded(message % refusal_values(quota, reserve, cost), retry_after=retry)
     if not quota.money.holds(cost):
         raise QuotaExceeded(
-            f"This message may cost about {amount(cost)} and you have "
-            f"{amount(quota.money.remaining)} left this month. Try a shorter conversation, "
-            f"a smaller thinking budget or a cheaper model. {resets(quota.resets_at)}",
+            gettext(
+                "This message may cost about %(cost)s and you have %(money_left)s left this "
+                "month. Try a shorter conversation, a smaller thinking budget or a cheaper "
+                "model. %(resets)s"
+            )
+            % refusal_values(quota, reserve, cost),
             code="budget_exceeded",
             retry_after=retry,
         )
     check_group_budgets(policy, reserve, cost, quota.resets_at, until_reset)
+
+
+def refusal_values(quota: Quota, reserve: int, cost: Decimal) -> dict[str, str]:
+    """Return what a refusal's message says, written in the active language."""
+    return {
+        "used": l10n.grouped(quota.tokens.used + quota.tokens.reserved),
+        "limit": l10n.grouped(quota.tokens.limit or 0),
+        "spent": amount(quota.money.used + quota.money.reserved),
+        "budget": amount(quota.money.limit),
+        "tokens": l10n.grouped(reserve),
+        "tokens_left": l10n.grouped(quota.tokens.remaining or 0),
+        "cost": amount(cost),
+        "money_left": amount(quota.money.remaining),
+        "resets": resets(quota.resets_at),
+    }
 
 
 def check_group_budgets(
@@ -228,21 +253,24 @@ def check_group_budgets(
         if usage.tokens.holds(reserve) and usage.money.holds(cost):
             return
         full.append(budget.name)
+    message = ngettext(
+        "Your group %(groups)s has used this month's budget. %(resets)s",
+        "Your groups %(groups)s have used this month's budget. %(resets)s",
+        len(full),
+    )
     raise QuotaExceeded(
-        f"Your group{'s' if len(full) > 1 else ''} {', '.join(full)} "
-        f"{'have' if len(full) > 1 else 'has'} used this month's budget. "
-        f"{resets(resets_at)}",
+        message % {"groups": ", ".join(full), "resets": resets(resets_at)},
         code="group_budget_exceeded",
         retry_after=retry_after,
     )
 
 
 def amount(value: Decimal | None) -> str:
-    return f"{(value or Decimal(0)).quantize(CENT):,} {settings.BUDGET_CURRENCY}"
+    return l10n.money((value or Decimal(0)).quantize(CENT), settings.BUDGET_CURRENCY)
 
 
 def resets(resets_at: datetime) -> str:
-    return (
-        f"Your allowance resets on {resets_at.day} {resets_at:%B %Y} (UTC); "
-        "ask an administrator if you need more before then."
+    message = gettext(
+        "Your allowance resets on %(day)s (UTC); ask an administrator if you need more before then."
     )
+    return message % {"day": l10n.long_day(resets_at)}

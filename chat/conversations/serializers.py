@@ -7,7 +7,7 @@ from typing import Any
 
 from chat.http import iso
 from chat.models import Conversation, Message
-from chat.streaming.events import error_json, timings_json, usage_json
+from chat.streaming.events import localized_error_json, timings_json, usage_json
 from chat.uploads.images import attachment_json
 
 
@@ -26,7 +26,7 @@ def message_json(message: Message, versions: list[uuid.UUID] | None = None) -> d
         "enable_thinking": message.enable_thinking,
         "thinking_budget": message.thinking_budget,
         "finish_reason": message.finish_reason,
-        "error": error_json(message),
+        "error": localized_error_json(message),
         "usage": usage_json(message),
         "timings": timings_json(message),
         "cost": None if message.cost is None else str(message.cost),

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from accounts.models import User
 from accounts.policy import Policy, policy_for
@@ -88,11 +89,13 @@ def update_conversation(
     """Rename a conversation and/or set its system prompt (empty: none)."""
     conversation = access_conversation(user, conversation_id)
     if title is None and system_prompt is None:
-        raise BadRequest("Send a title or a system_prompt.", code="required", field="title")
+        raise BadRequest(
+            gettext("Send a title or a system_prompt."), code="required", field="title"
+        )
     fields = []
     if title is not None:
         if not title.strip():
-            raise BadRequest("The title cannot be empty.", code="required", field="title")
+            raise BadRequest(gettext("The title cannot be empty."), code="required", field="title")
         conversation.title, conversation.title_is_final = title.strip(), True
         fields += ["title", "title_is_final"]
     if system_prompt is not None:
@@ -159,12 +162,14 @@ def check_reply_settings(
     """
     model = get_model(model_id)
     if model is None:
-        raise BadRequest(f"Unknown model {model_id!r}.", code="unknown_model", field="model")
+        message = gettext("Unknown model %(model)s.") % {"model": repr(model_id)}
+        raise BadRequest(message, code="unknown_model", field="model")
     fairuse.check_model_allowed(policy, model)
     try:
         thinking, budget = resolve_thinking(model, enable_thinking, thinking_budget)
     except InvalidRequest as exc:
-        raise BadRequest(exc.message, code=exc.code, field=exc.field) from None
+        message = gettext(exc.template) % exc.params if exc.params else gettext(exc.template)
+        raise BadRequest(message, code=exc.code, field=exc.field) from None
     return ReplySettings(
         model, thinking, fairuse.capped_thinking_budget(policy, model, thinking, budget)
     )
@@ -181,10 +186,11 @@ def provisional_title(content: str) -> str:
 def check_content(content: str) -> None:
     """Refuse an empty message, or one too long."""
     if not content.strip():
-        raise BadRequest("The message is empty.", code="required", field="content")
+        raise BadRequest(gettext("The message is empty."), code="required", field="content")
     if len(content) > MAX_CONTENT_CHARS:
         raise BadRequest(
-            f"The message is longer than {MAX_CONTENT_CHARS} characters.",
+            gettext("The message is longer than %(limit)s characters.")
+            % {"limit": MAX_CONTENT_CHARS},
             code="too_long",
             field="content",
         )
@@ -219,7 +225,8 @@ def send_message(
     images = uploads_to_attach(user, attachments + video_frames)
     if images and not reply.model.vision:
         raise BadRequest(
-            f"{reply.model.label} cannot see images; pick a vision model or remove the attachments.",
+            gettext("%(model)s cannot see images; pick a vision model or remove the attachments.")
+            % {"model": reply.model.label},
             code="model_without_vision",
             field="attachments",
         )
@@ -240,7 +247,9 @@ def send_message(
         )
         if attached != len(images):  # another request took one of them meanwhile
             raise BadRequest(
-                "An attachment is already used.", code="unknown_attachment", field="attachments"
+                gettext("An attachment is already used."),
+                code="unknown_attachment",
+                field="attachments",
             )
         assistant_message = create_pending_reply(
             user_message, reply, reserve=reserve, created_at=now + timedelta(microseconds=1)
@@ -336,9 +345,13 @@ def regenerate_message(
     """
     original = access_message(user, message_id)
     if original.role != Message.Role.ASSISTANT or original.reply_to_id is None:
-        raise BadRequest("Only assistant replies can be regenerated.", code="not_assistant")
+        raise BadRequest(
+            gettext("Only assistant replies can be regenerated."), code="not_assistant"
+        )
     if not original.is_finished:
-        raise Conflict("This reply is still being written; stop it first.", code="still_streaming")
+        raise Conflict(
+            gettext("This reply is still being written; stop it first."), code="still_streaming"
+        )
     policy = policy_for(user)
     if choice is None:
         choice = ModelChoice(original.model, original.enable_thinking, original.thinking_budget)
@@ -369,7 +382,7 @@ def select_version(user: User, message_id: uuid.UUID) -> Message:
             Message.objects.filter(reply_to_id=message.reply_to_id).values_list("id", flat=True)
         )
     else:
-        raise BadRequest("This message has no versions.", code="no_versions")
+        raise BadRequest(gettext("This message has no versions."), code="no_versions")
     with transaction.atomic():
         Message.objects.filter(id__in=siblings).update(is_active_version=False)
         Message.objects.filter(id=message.id).update(is_active_version=True)
@@ -381,7 +394,7 @@ def stop_message(user: User, message_id: uuid.UUID) -> Message:
     """Stop a reply: a pending one ends here, a streaming one is told to stop by its worker."""
     message = access_message(user, message_id)
     if message.role != Message.Role.ASSISTANT:
-        raise BadRequest("Only assistant replies can be stopped.", code="not_assistant")
+        raise BadRequest(gettext("Only assistant replies can be stopped."), code="not_assistant")
     if message.is_finished:
         return message
     now = timezone.now()

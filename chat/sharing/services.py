@@ -25,10 +25,12 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.safestring import SafeString
+from django.utils.translation import gettext, ngettext
 
 from accounts.models import User
 from chat.conversations.services import access_conversation, conversation_messages
 from chat.errors import BadRequest, NotFound
+from chat.l10n import grouped
 from chat.models import Conversation, Message, ShareLink, Upload
 from chat.upstream.catalog import get_model
 
@@ -73,14 +75,27 @@ class SharedMessage:
     @property
     def thinking_label(self) -> str:
         """Return the pane's summary, worded as the chat's: "Thought for 12.4 s · …"."""
-        label = (
-            "Thought"
-            if self.thought_seconds is None
-            else f"Thought for {self.thought_seconds:.1f} s"
-        )
-        if self.reasoning_tokens:
-            label += f" · {self.reasoning_tokens:,} reasoning tokens"
-        return label
+        values = {
+            "duration": f"{self.thought_seconds:.1f}" if self.thought_seconds is not None else "",
+            "tokens": grouped(self.reasoning_tokens),
+        }
+        if self.thought_seconds is None and not self.reasoning_tokens:
+            return gettext("Thought")
+        if not self.reasoning_tokens:
+            return gettext("Thought for %(duration)s s") % values
+        if self.thought_seconds is None:
+            label = ngettext(
+                "Thought · %(tokens)s reasoning token",
+                "Thought · %(tokens)s reasoning tokens",
+                self.reasoning_tokens,
+            )
+        else:
+            label = ngettext(
+                "Thought for %(duration)s s · %(tokens)s reasoning token",
+                "Thought for %(duration)s s · %(tokens)s reasoning tokens",
+                self.reasoning_tokens,
+            )
+        return label % values
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,13 +150,16 @@ def create_share(
     conversation = access_conversation(user, conversation_id)
     if expires_in_days is not None and not 1 <= expires_in_days <= MAX_EXPIRES_IN_DAYS:
         raise BadRequest(
-            f"expires_in_days must be between 1 and {MAX_EXPIRES_IN_DAYS}.",
+            gettext("expires_in_days must be between 1 and %(limit)s.")
+            % {"limit": MAX_EXPIRES_IN_DAYS},
             code="out_of_range",
             field="expires_in_days",
         )
     message_ids = snapshot_message_ids(conversation.id)
     if not message_ids:
-        raise BadRequest("There is no finished message to share yet.", code="nothing_to_share")
+        raise BadRequest(
+            gettext("There is no finished message to share yet."), code="nothing_to_share"
+        )
     now = timezone.now()
     link_id = uuid.uuid4()
     token = derive_token(link_id)

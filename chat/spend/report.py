@@ -30,6 +30,7 @@ from typing import IO, Any, Literal, cast
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncDate
+from django.utils.translation import gettext
 
 from chat.errors import BadRequest
 from chat.models import Message, TitleUsage
@@ -131,17 +132,22 @@ def parse_spend_query(params: Mapping[str, str], *, today: date) -> SpendQuery:
     """
     group_by = params.get("group_by") or "day"
     if group_by not in GROUPS:
-        raise BadRequest(
-            f"group_by must be one of {', '.join(GROUPS)}; got {group_by!r}.", field="group_by"
-        )
+        message = gettext("group_by must be one of %(choices)s; got %(value)s.") % {
+            "choices": ", ".join(GROUPS),
+            "value": repr(group_by),
+        }
+        raise BadRequest(message, field="group_by")
     end = parse_day(params, "end") or today
     start = parse_day(params, "start") or end - timedelta(days=DEFAULT_DAYS - 1)
     if start > end:
-        raise BadRequest(
-            f"start ({start.isoformat()}) is after end ({end.isoformat()}).", field="start"
-        )
+        message = gettext("start (%(start)s) is after end (%(end)s).") % {
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+        }
+        raise BadRequest(message, field="start")
     if (end - start).days >= MAX_DAYS:
-        raise BadRequest(f"The range is longer than {MAX_DAYS} days.", field="start")
+        message = gettext("The range is longer than %(limit)s days.") % {"limit": MAX_DAYS}
+        raise BadRequest(message, field="start")
     return SpendQuery(start, end, group_by)
 
 
@@ -154,9 +160,11 @@ def parse_day(params: Mapping[str, str], name: str) -> date | None:
             raise ValueError
         return date.fromisoformat(value)
     except ValueError:
-        raise BadRequest(
-            f"{name} must be a date written YYYY-MM-DD; got {value!r}.", field=name
-        ) from None
+        message = gettext("%(field)s must be a date written YYYY-MM-DD; got %(value)s.") % {
+            "field": name,
+            "value": repr(value),
+        }
+        raise BadRequest(message, field=name) from None
 
 
 SERVED = Q(input_tokens__gt=0) | Q(output_tokens__gt=0)

@@ -12,7 +12,9 @@ from django.contrib import admin
 from django.contrib.admin.views.decorators import staff_member_required
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext
 from django.views.decorators.http import require_GET
 
 from chat.audit import Action, record
@@ -64,6 +66,19 @@ def chart_data(report: SpendReport) -> dict[str, Any]:
             currency: [str(row.costs.get(currency, 0)) for row in rows] for currency in currencies
         },
         "models": [{"model": row.key, "tokens": row.total_tokens} for row in report.by_model],
+        "labels": chart_labels(),
+    }
+
+
+def chart_labels() -> dict[str, str]:
+    """Return the words the charts draw (legends, the empty notice), in the page's language."""
+    return {
+        "input": pgettext("spend chart", "Input"),
+        "cached": pgettext("spend chart", "Cached input"),
+        "reasoning": pgettext("spend chart", "Reasoning"),
+        "answer": pgettext("spend chart", "Answer"),
+        "no_model": gettext("(no model)"),
+        "no_priced": gettext("No priced requests in this range"),
     }
 
 
@@ -71,12 +86,18 @@ def quick_ranges(today: date) -> list[tuple[str, date, date]]:
     first_of_month = today.replace(day=1)
     last_month_end = first_of_month - timedelta(days=1)
     return [
-        ("Last 7 days", today - timedelta(days=6), today),
-        ("Last 30 days", today - timedelta(days=29), today),
-        ("This month", first_of_month, today),
-        ("Last month", last_month_end.replace(day=1), last_month_end),
-        ("This year", today.replace(month=1, day=1), today),
+        (gettext("Last 7 days"), today - timedelta(days=6), today),
+        (gettext("Last 30 days"), today - timedelta(days=29), today),
+        (gettext("This month"), first_of_month, today),
+        (gettext("Last month"), last_month_end.replace(day=1), last_month_end),
+        (gettext("This year"), today.replace(month=1, day=1), today),
     ]
+
+
+def recost_url(query: SpendQuery) -> str:
+    """Return the admin's re-cost form for the report's range."""
+    days = {"start": query.start.isoformat(), "end": query.end.isoformat()}
+    return reverse("admin:chat_modelprice_recost") + "?" + urlencode(days)
 
 
 def utc_today() -> date:
@@ -89,8 +110,12 @@ def spend_report_view(request: HttpRequest) -> HttpResponse:
     today = utc_today()
     context: dict[str, Any] = {
         **admin.site.each_context(request),
-        "title": "Token spend",
-        "params": {key: request.GET.get(key, "") for key in ("start", "end", "group_by")},
+        "title": gettext("Token spend"),
+        "params": {
+            "start": request.GET.get("start", ""),
+            "end": request.GET.get("end", ""),
+            "group_by": request.GET.get("group_by") or "day",
+        },
         "quick_ranges": quick_ranges(today),
     }
     try:
@@ -105,6 +130,7 @@ def spend_report_view(request: HttpRequest) -> HttpResponse:
         report=report,
         chart_data=chart_data(report),
         csv_query=urlencode(query.as_params()),  # the range shown, even when defaulted
+        recost_url=recost_url(query),
     )
     return TemplateResponse(request, "admin/spend_report.html", context)
 

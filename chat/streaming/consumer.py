@@ -19,12 +19,14 @@ from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils import translation
 
+from accounts.languages import language_for_scope
 from chat import metrics
 from chat.models import Conversation, Message
 
 from . import bus
-from .events import message_snapshot
+from .events import localized_event, message_snapshot
 
 logger = logging.getLogger(__name__)
 
@@ -51,6 +53,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)  # before accept: the handshake is refused
             return
         self.group = bus.group_name(self.conversation_id)
+        self.language = language_for_scope(self.scope)  # of the error messages it sends
         self.last_seq: dict[str, int] = {}
         # The seq of the first event sent live for a message nobody resumed yet.
         self.first_live_seq: dict[str, int] = {}
@@ -118,6 +121,9 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             self.open_since.pop(message_id, None)
         else:
             self.open_since[message_id] = time.monotonic()
+        if event.get("error"):  # said in the socket's language; deltas, the hot path, skip it
+            with translation.override(self.language):
+                event = localized_event(event)
         await self.send_json(event)
 
     async def _send_buffered(

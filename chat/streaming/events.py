@@ -1,4 +1,9 @@
-"""The websocket's event shapes (docs/api.md), and the parts a Message JSON shares with them."""
+"""The websocket's event shapes (docs/api.md), and the parts a Message JSON shares with them.
+
+Events are built once, in English, for every subscriber of a conversation; an error's
+message is put in the reader's language only on its way out (``localized_event``, and
+``localized_error_json`` for the REST API).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +11,8 @@ from typing import Any
 
 from chat.http import iso
 from chat.models import Message
+
+from .errortext import localize_error_message
 
 
 def usage_json(message: Message) -> dict[str, Any]:
@@ -29,9 +36,29 @@ def timings_json(message: Message) -> dict[str, str | None]:
 
 
 def error_json(message: Message) -> dict[str, str] | None:
+    """Return the stored error, its message in English (as the worker wrote it)."""
     if not message.error_code:
         return None
     return {"code": message.error_code, "message": message.error_message}
+
+
+def localized_error_json(message: Message) -> dict[str, str] | None:
+    """Return the stored error, its message in the active language; the code unchanged."""
+    return localized_error(error_json(message))
+
+
+def localized_error(error: dict[str, str] | None) -> dict[str, str] | None:
+    if not error or not error.get("message"):
+        return error
+    return {**error, "message": localize_error_message(error["message"])}
+
+
+def localized_event(event: dict[str, Any]) -> dict[str, Any]:
+    """Return ``event`` with its error's message in the active language (a copy if changed)."""
+    error = event.get("error")
+    if not error:
+        return event
+    return {**event, "error": localized_error(error)}
 
 
 def status_event(message: Message, seq: int) -> dict[str, Any]:

@@ -25,13 +25,13 @@ from chat import metrics
 from chat.models import Message
 
 from . import bus
+from .errortext import INTERRUPTED_TEXT
 from .events import status_event
 from .store import DbRunner, build_request, db_job, ended_reply_fields, final_usage
 
 logger = logging.getLogger(__name__)
 
 REQUEUE_AFTER = timedelta(minutes=2)
-INTERRUPTED_MESSAGE = "The worker writing this reply stopped unexpectedly. The text so far is kept."
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +95,7 @@ def interrupt_reply(message_id: uuid.UUID, streamed: Streamed | None) -> Message
         stream_seq=streamed.seq + 1,
         lease="",  # the worker's writes, should it wake, now match nothing
         error_code="worker_lost",
-        error_message=INTERRUPTED_MESSAGE,
+        error_message=INTERRUPTED_TEXT,
         completed_at=timezone.now(),
         **ended_reply_fields(message.model, message.created_at, usage),
     )

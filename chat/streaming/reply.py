@@ -31,6 +31,7 @@ from chat.upstream import UpstreamClient
 from chat.upstream.errors import UpstreamError
 
 from . import bus, store, titles
+from .errortext import ATTACHMENT_UNAVAILABLE_TEXT, INTERNAL_ERROR_TEXT, SHUTDOWN_TEXT
 from .events import status_event
 from .relay import LeaseLost, Relay
 from .store import DbRunner, Progress, ReplyJob, SaveOutcome
@@ -42,7 +43,6 @@ MAX_BACKLOG_CHARS = 2_000_000
 CANCEL_CHECK_SECONDS = 0.5
 FINISH_RETRY_SECONDS = 600.0  # how long the end is retried through a database outage
 PUBLISH_RETRY_SECONDS = 900.0  # how long the end is retried through a Redis outage
-SHUTDOWN_TEXT = "The server restarted while this reply was being written. The text so far is kept."
 
 
 @dataclass
@@ -266,7 +266,7 @@ async def stream_reply(
     except AttachmentUnavailable as exc:
         logger.warning("reply %s: %s; failing it unclaimed", message_id, exc)
         await fail_unclaimed(
-            message_id, db, store.ATTACHMENT_UNAVAILABLE, store.ATTACHMENT_UNAVAILABLE_TEXT
+            message_id, db, store.ATTACHMENT_UNAVAILABLE, ATTACHMENT_UNAVAILABLE_TEXT
         )
         return
     except store.Unclaimable as exc:
@@ -294,9 +294,7 @@ async def stream_reply(
                         raise
         except Exception:
             logger.exception("reply %s: unexpected failure", message_id)
-            run.error = UpstreamError(
-                "internal_error", "Something went wrong on our side.", retryable=False
-            )
+            run.error = UpstreamError("internal_error", INTERNAL_ERROR_TEXT, retryable=False)
         finally:
             handles.pop(message_id, None)
         try:

@@ -30,6 +30,8 @@ from chat.upstream.events import Usage
 from chat.upstream.request import Protocol as WireProtocol
 from chat.upstream.tokens import estimate_usage
 
+from .errortext import MODEL_NO_LONGER_ALLOWED_TEXT
+
 logger = logging.getLogger(__name__)
 
 
@@ -76,7 +78,6 @@ class DbRunner(Protocol):
 
 
 ATTACHMENT_UNAVAILABLE = "attachment_unavailable"
-ATTACHMENT_UNAVAILABLE_TEXT = "An attached image could not be read; send it again."
 
 
 class Unclaimable(Exception):
@@ -95,11 +96,8 @@ def check_policy(reply: Message, request: ChatRequest) -> ChatRequest:
     policy = policy_for(reply.conversation.owner)
     model = get_model(reply.model)
     if model is None or not policy.allows(model.id):
-        raise Unclaimable(
-            "model_not_allowed",
-            f"{model.label if model else reply.model} is no longer among the models your "
-            "groups may use; pick another one.",
-        )
+        label = model.label if model else reply.model
+        raise Unclaimable("model_not_allowed", MODEL_NO_LONGER_ALLOWED_TEXT % {"model": label})
     cap = policy.max_thinking_budget
     if cap is None or not request.enable_thinking or not model.supports_budget:
         return request

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile, File
 from django.core.files.uploadedfile import UploadedFile
 from django.http import FileResponse
+from django.utils.translation import gettext
 from PIL import Image, UnidentifiedImageError
 
 from accounts.models import User
@@ -53,17 +54,17 @@ def identify_image(data: bytes) -> tuple[str, int, int]:
         with Image.open(io.BytesIO(data)) as image:
             if image.width * image.height > MAX_PIXELS:
                 raise BadRequest(
-                    "The image has too many pixels.", code="image_too_large", field="file"
+                    gettext("The image has too many pixels."), code="image_too_large", field="file"
                 )
             image.verify()  # parses the whole file: truncated or corrupt images fail here
             fmt, width, height = image.format, image.width, image.height
     except _UNREADABLE:
         raise BadRequest(
-            "The file is not a readable image.", code="invalid_image", field="file"
+            gettext("The file is not a readable image."), code="invalid_image", field="file"
         ) from None
     if fmt not in ACCEPTED_FORMATS:
         raise BadRequest(
-            "Only PNG, JPEG, WEBP and GIF images are accepted.",
+            gettext("Only PNG, JPEG, WEBP and GIF images are accepted."),
             code="unsupported_type",
             field="file",
         )
@@ -74,12 +75,14 @@ def store_upload(user: User, file: UploadedFile[bytes] | None) -> Upload:
     """Validate an uploaded image and keep it for its owner."""
     if file is None:
         raise BadRequest(
-            "Send the image in the multipart field 'file'.", code="required", field="file"
+            gettext("Send the image in the multipart field 'file'."), code="required", field="file"
         )
     assert file.size is not None  # Django's upload handlers always set it
     if file.size > MAX_UPLOAD_BYTES:
         raise PayloadTooLarge(
-            f"Images can be at most {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.", field="file"
+            gettext("Images can be at most %(limit)s MB.")
+            % {"limit": MAX_UPLOAD_BYTES // (1024 * 1024)},
+            field="file",
         )
     data = file.read()
     content_type, width, height = identify_image(data)
@@ -87,7 +90,8 @@ def store_upload(user: User, file: UploadedFile[bytes] | None) -> Upload:
     claimed = CONTENT_TYPE_ALIASES.get(claimed, claimed)
     if claimed and claimed != "application/octet-stream" and claimed != content_type:
         raise BadRequest(
-            f"The file claims to be {claimed} but is {content_type}.",
+            gettext("The file claims to be %(claimed)s but is %(actual)s.")
+            % {"claimed": claimed, "actual": content_type},
             code="type_mismatch",
             field="file",
         )
@@ -96,7 +100,7 @@ def store_upload(user: User, file: UploadedFile[bytes] | None) -> Upload:
             data, width, height = downscale(data)
         except _UNREADABLE:
             raise BadRequest(
-                "The file is not a readable image.", code="invalid_image", field="file"
+                gettext("The file is not a readable image."), code="invalid_image", field="file"
             ) from None
     upload = Upload(
         owner=user, content_type=content_type, size=len(data), width=width, height=height,
@@ -120,13 +124,15 @@ def uploads_to_attach(user: User, upload_ids: list[uuid.UUID]) -> list[Upload]:
     if not upload_ids:
         return []
     if len(set(upload_ids)) != len(upload_ids):
-        raise BadRequest("An image is attached twice.", code="duplicate", field="attachments")
+        raise BadRequest(
+            gettext("An image is attached twice."), code="duplicate", field="attachments"
+        )
     found = {
         u.id: u for u in Upload.objects.filter(id__in=upload_ids, owner=user, message__isnull=True)
     }
     if len(found) != len(upload_ids):
         raise BadRequest(
-            "An attachment does not exist or is already used.",
+            gettext("An attachment does not exist or is already used."),
             code="unknown_attachment",
             field="attachments",
         )
@@ -150,8 +156,11 @@ def check_request_size(uploads: list[Upload]) -> None:
     total, cap = sum(encoded_size(u) for u in uploads), request_image_cap()
     if total > cap:
         raise BadRequest(
-            f"These images come to {total / 1e6:.1f} MB once encoded; one message can carry "
-            f"at most {cap / 1e6:.1f} MB. Attach fewer or smaller images.",
+            gettext(
+                "These images come to %(total)s MB once encoded; one message can carry "
+                "at most %(limit)s MB. Attach fewer or smaller images."
+            )
+            % {"total": f"{total / 1e6:.1f}", "limit": f"{cap / 1e6:.1f}"},
             code="attachments_too_large",
             field="attachments",
         )

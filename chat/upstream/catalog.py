@@ -12,6 +12,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .i18n import gettext_noop
+
 ThinkingMode = Literal["hybrid", "always", "none"]
 Endpoint = Literal["text", "multimodal"]
 
@@ -88,12 +90,16 @@ def _qwen3_commercial(model_id: str, label: str, *, streaming_only: bool = True)
     return _model(model_id, label, "Qwen3", "hybrid", budget=True, streaming_only=streaming_only)
 
 
+# Family names are product names, except this one's words (translated where shown).
+QWEN3_OPEN_SOURCE = gettext_noop("Qwen3 open-source")
+
+
 def _qwen3_open(model_id: str, label: str) -> ModelInfo:
-    return _model(model_id, label, "Qwen3 open-source", "hybrid", budget=True, default=True)
+    return _model(model_id, label, QWEN3_OPEN_SOURCE, "hybrid", budget=True, default=True)
 
 
 def _qwen3_thinking(model_id: str, label: str) -> ModelInfo:
-    return _model(model_id, label, "Qwen3 open-source", "always", budget=True, streaming_only=False)
+    return _model(model_id, label, QWEN3_OPEN_SOURCE, "always", budget=True, streaming_only=False)
 
 
 def _qwq(model_id: str, label: str) -> ModelInfo:
@@ -245,13 +251,43 @@ def models_for_region(region: str) -> tuple[ModelInfo, ...]:
     return tuple(model for model in MODELS if region in model.regions)
 
 
-class InvalidRequest(ValueError):
-    """A chat request the chosen model cannot serve."""
+# Why a request cannot be served, in English with named placeholders; InvalidRequest
+# keeps the template so the edge can say it in the reader's language.
+THINKING_REQUIRED = gettext_noop("%(model)s always thinks; deep thinking cannot be turned off.")
+THINKING_UNSUPPORTED = gettext_noop("%(model)s does not support deep thinking.")
+BUDGET_NOT_WHOLE = gettext_noop("The thinking budget must be a whole number.")
+BUDGET_UNSUPPORTED = gettext_noop("%(model)s does not support a thinking budget.")
+BUDGET_WITHOUT_THINKING = gettext_noop("A thinking budget needs deep thinking switched on.")
+BUDGET_NOT_POSITIVE = gettext_noop("The thinking budget must be at least 1 token.")
+BUDGET_TOO_LARGE = gettext_noop("%(model)s accepts a thinking budget of at most %(limit)s tokens.")
+VISION_UNSUPPORTED = gettext_noop("%(model)s cannot read images; choose a vision model.")
+REQUEST_MESSAGES: tuple[str, ...] = (
+    THINKING_REQUIRED,
+    THINKING_UNSUPPORTED,
+    BUDGET_NOT_WHOLE,
+    BUDGET_UNSUPPORTED,
+    BUDGET_WITHOUT_THINKING,
+    BUDGET_NOT_POSITIVE,
+    BUDGET_TOO_LARGE,
+    VISION_UNSUPPORTED,
+)
 
-    def __init__(self, code: str, message: str, *, field: str) -> None:
-        super().__init__(message)
+
+class InvalidRequest(ValueError):
+    """A chat request the chosen model cannot serve.
+
+    ``message`` is English; ``template`` (marked for translation) and ``params`` let the
+    edge say it in the reader's language: ``gettext(template) % params``.
+    """
+
+    def __init__(
+        self, code: str, template: str, *, field: str, params: dict[str, Any] | None = None
+    ) -> None:
+        self.template = template
+        self.params = params or {}
+        self.message = template % self.params if self.params else template
+        super().__init__(self.message)
         self.code = code
-        self.message = message
         self.field = field
 
     def as_json(self) -> dict[str, str]:
@@ -263,20 +299,17 @@ def resolve_thinking(
     model: ModelInfo, enable_thinking: bool | None, thinking_budget: int | None
 ) -> tuple[bool, int | None]:
     """Return the effective (enable_thinking, thinking_budget), or raise InvalidRequest."""
+    named = {"model": model.label}
     if model.thinking == "always":
         if enable_thinking is False:
             raise InvalidRequest(
-                "thinking_required",
-                f"{model.label} always thinks; deep thinking cannot be turned off.",
-                field="enable_thinking",
+                "thinking_required", THINKING_REQUIRED, field="enable_thinking", params=named
             )
         effective = True
     elif model.thinking == "none":
         if enable_thinking:
             raise InvalidRequest(
-                "thinking_unsupported",
-                f"{model.label} does not support deep thinking.",
-                field="enable_thinking",
+                "thinking_unsupported", THINKING_UNSUPPORTED, field="enable_thinking", params=named
             )
         effective = False
     else:
@@ -284,31 +317,22 @@ def resolve_thinking(
     if thinking_budget is None:
         return effective, None
     if isinstance(thinking_budget, bool) or not isinstance(thinking_budget, int):
-        raise InvalidRequest(
-            "invalid_budget", "The thinking budget must be a whole number.", field="thinking_budget"
-        )
+        raise InvalidRequest("invalid_budget", BUDGET_NOT_WHOLE, field="thinking_budget")
     if not model.supports_budget:
         raise InvalidRequest(
-            "budget_unsupported",
-            f"{model.label} does not support a thinking budget.",
-            field="thinking_budget",
+            "budget_unsupported", BUDGET_UNSUPPORTED, field="thinking_budget", params=named
         )
     if not effective:
         raise InvalidRequest(
-            "budget_without_thinking",
-            "A thinking budget needs deep thinking switched on.",
-            field="thinking_budget",
+            "budget_without_thinking", BUDGET_WITHOUT_THINKING, field="thinking_budget"
         )
     if thinking_budget <= 0:
-        raise InvalidRequest(
-            "invalid_budget",
-            "The thinking budget must be at least 1 token.",
-            field="thinking_budget",
-        )
+        raise InvalidRequest("invalid_budget", BUDGET_NOT_POSITIVE, field="thinking_budget")
     if model.max_budget is not None and thinking_budget > model.max_budget:
         raise InvalidRequest(
             "budget_too_large",
-            f"{model.label} accepts a thinking budget of at most {model.max_budget} tokens.",
+            BUDGET_TOO_LARGE,
             field="thinking_budget",
+            params={**named, "limit": model.max_budget},
         )
     return effective, thinking_budget

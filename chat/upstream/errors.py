@@ -18,7 +18,9 @@ Our exception hierarchy:
 ``code`` is the provider's code when it sent one (``Throttling.RateQuota``,
 ``data_inspection_failed`` …), otherwise a snake_case Ponder code (``timeout``,
 ``connection_lost``, ``http_503`` …). ``message`` is safe to show to a user: it
-never contains the API key or a bearer token.
+never contains the API key or a bearer token. It is English: the class ``summary``
+(marked for translation), then the provider's detail in parentheses, if any; the
+reader's language is applied where it is shown (``chat.streaming.errortext``).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ from __future__ import annotations
 import json
 import re
 from typing import Any, ClassVar
+
+from .i18n import gettext_noop
 
 __all__ = [
     "AuthenticationError",
@@ -42,6 +46,7 @@ __all__ = [
     "error_from_body",
     "error_from_payload",
     "sanitize",
+    "summaries",
 ]
 
 _SECRET_RE = re.compile(r"(sk-[A-Za-z0-9._*\-]+|Bearer\s+\S+)", re.IGNORECASE)
@@ -62,7 +67,7 @@ def sanitize(text: str, *, secret: str | None = None) -> str:
 class UpstreamError(Exception):
     """A Model Studio request that did not complete."""
 
-    summary: ClassVar[str] = "The model service returned an error."
+    summary: ClassVar[str] = gettext_noop("The model service returned an error.")
     default_retryable: ClassVar[bool] = False
 
     def __init__(
@@ -117,47 +122,61 @@ class UpstreamError(Exception):
 
 
 class AuthenticationError(UpstreamError):
-    summary = "Model Studio rejected the API key; check DASHSCOPE_API_KEY and its region."
+    summary = gettext_noop(
+        "Model Studio rejected the API key; check DASHSCOPE_API_KEY and its region."
+    )
 
 
 class PermissionDenied(UpstreamError):
-    summary = "Model Studio refused access for this account."
+    summary = gettext_noop("Model Studio refused access for this account.")
 
 
 class RateLimited(UpstreamError):
-    summary = "Model Studio is rate-limiting requests; try again in a moment."
+    summary = gettext_noop("Model Studio is rate-limiting requests; try again in a moment.")
     default_retryable = True
 
 
 class RequestRejected(UpstreamError):
-    summary = "Model Studio rejected the request."
+    summary = gettext_noop("Model Studio rejected the request.")
 
 
 class ContentRejected(RequestRejected):
-    summary = "Model Studio's content moderation blocked this conversation."
+    summary = gettext_noop("Model Studio's content moderation blocked this conversation.")
 
 
 class ModelNotFound(RequestRejected):
-    summary = "This model is not available on the configured Model Studio endpoint."
+    summary = gettext_noop("This model is not available on the configured Model Studio endpoint.")
 
 
 class ServerError(UpstreamError):
-    summary = "Model Studio had an internal error; try again."
+    summary = gettext_noop("Model Studio had an internal error; try again.")
     default_retryable = True
 
 
 class UpstreamTimeout(UpstreamError):
-    summary = "Model Studio stopped responding."
+    summary = gettext_noop("Model Studio stopped responding.")
     default_retryable = True
 
 
 class ConnectionLost(UpstreamError):
-    summary = "The connection to Model Studio was lost."
+    summary = gettext_noop("The connection to Model Studio was lost.")
     default_retryable = True
 
 
 class ProtocolError(UpstreamError):
-    summary = "Model Studio sent a response Ponder could not read."
+    summary = gettext_noop("Model Studio sent a response Ponder could not read.")
+
+
+def summaries() -> list[str]:
+    """Return the summary of every error class, the English a stored message starts with."""
+    found: list[str] = []
+    pending: list[type[UpstreamError]] = [UpstreamError]
+    while pending:
+        cls = pending.pop(0)
+        if cls.summary not in found:
+            found.append(cls.summary)
+        pending.extend(cls.__subclasses__())
+    return found
 
 
 def _class_for_code(code: str, message: str, status: int | None) -> type[UpstreamError] | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from chat.upstream.catalog import InvalidRequest, ModelInfo
+from chat.upstream.catalog import VISION_UNSUPPORTED, InvalidRequest, ModelInfo
 from chat.upstream.request import ChatRequest, ChatTurn
 
 
@@ -14,8 +14,9 @@ def check_images(request: ChatRequest, model: ModelInfo | None) -> None:
     if has_images and model is not None and not model.vision:
         raise InvalidRequest(
             "vision_unsupported",
-            f"{model.label} cannot read images; choose a vision model.",
+            VISION_UNSUPPORTED,
             field="attachments",
+            params={"model": model.label},
         )
 
 

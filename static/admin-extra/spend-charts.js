@@ -1,5 +1,6 @@
 // Draws the spend report's charts from the data the page passes with json_script.
 // Loaded after the vendored Chart.js (global `Chart`); no inline script, for the CSP.
+// The words drawn (legends, notices) come with the data, in the page's language.
 
 const PALETTE = ["#417690", "#79aec8", "#e0a030", "#c0504d", "#6a9f4b", "#8064a2", "#4bacc6", "#f79646"];
 
@@ -14,10 +15,10 @@ function textColour() {
 
 function tokensChart(canvas, data) {
   const series = [
-    ["Input", data.tokens.input],
-    ["Cached input", data.tokens.cached],
-    ["Reasoning", data.tokens.reasoning],
-    ["Answer", data.tokens.answer],
+    [data.labels.input, data.tokens.input],
+    [data.labels.cached, data.tokens.cached],
+    [data.labels.reasoning, data.tokens.reasoning],
+    [data.labels.answer, data.tokens.answer],
   ];
   return new Chart(canvas, {
     type: "bar",
@@ -56,7 +57,7 @@ function costChart(canvas, data) {
       scales: { y: { beginAtZero: true } },
       plugins: {
         legend: { labels: { color: textColour() } },
-        title: { display: currencies.length === 0, text: "No priced requests in this range" },
+        title: { display: currencies.length === 0, text: data.labels.no_priced },
       },
     },
   });
@@ -66,7 +67,7 @@ function modelsChart(canvas, data) {
   return new Chart(canvas, {
     type: "doughnut",
     data: {
-      labels: data.models.map((row) => row.model || "(no model)"),
+      labels: data.models.map((row) => row.model || data.labels.no_model),
       datasets: [{
         data: data.models.map((row) => row.tokens),
         backgroundColor: data.models.map((_, index) => PALETTE[index % PALETTE.length]),

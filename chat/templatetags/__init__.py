@@ -1,0 +1,1 @@
+"""Template filters: money written in the page's language."""
