@@ -109,8 +109,11 @@ def test_single_turn_visual_reasoning_gets_its_instructions_in_the_user_message(
 def test_the_users_default_is_copied_into_new_conversations(alice, alice_client):
     response = patch(alice_client, "/api/settings/", {"default_system_prompt": "Use SI units."})
     assert response.status_code == 200
-    assert response.json() == {"default_system_prompt": "Use SI units."}
-    assert alice_client.get("/api/settings/").json() == {"default_system_prompt": "Use SI units."}
+    assert response.json() == {"default_system_prompt": "Use SI units.", "language": ""}
+    assert alice_client.get("/api/settings/").json() == {
+        "default_system_prompt": "Use SI units.",
+        "language": "",
+    }
     created = alice_client.post("/api/conversations/", data={}, content_type="application/json")
     assert created.json()["system_prompt"] == "Use SI units."
     # Changing the default later leaves that conversation as it was.
