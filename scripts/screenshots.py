@@ -1,4 +1,4 @@
-"""Regenerate docs/screenshots/{desktop-light,desktop-dark,mobile}.png from the real app.
+"""Regenerate docs/screenshots/{desktop-light,desktop-dark,mobile,japanese…}.png from the real app.
 
     .venv/bin/python scripts/screenshots.py                 # starts its own stack
     .venv/bin/python scripts/screenshots.py --base-url http://127.0.0.1:8000 \\
@@ -87,6 +87,27 @@ print(smallest_factor(3599))  # 59
 Trial division only has to go up to √3,599 ≈ 59.99, so the loop stops right at 59.
 See [difference of two squares](https://en.wikipedia.org/wiki/Difference_of_two_squares) for the general trick."""
 
+JA_QUESTION = "3,599 は素数ですか？理由も教えてください。"
+JA_REASONING = """3,599 が素数かどうかを確かめる。まず小さな素数で割ってみる。
+
+2 では割り切れない（奇数）。各桁の和は 3+5+9+9 = 26 なので 3 の倍数でもない。末尾が 0 でも 5 でもないので 5 でもない。
+
+3,599 は 3,600 = 60² にとても近い。つまり 3,599 = 60² − 1² で、平方の差になっている。
+
+(60 − 1)(60 + 1) = 59 × 61。検算：59 × 61 = 3,540 + 59 = 3,599。✓
+
+59 と 61 はどちらも素数（双子素数）。よって 3,599 は合成数。"""
+JA_ANSWER = """**いいえ、3,599 は素数ではありません。** 平方数より 1 小さいことが手がかりです。
+
+> 3,599 = 60² − 1² = (60 − 1)(60 + 1) = **59 × 61**
+
+| 因数 | 素数？ |
+|----:|:----:|
+| 59 | はい |
+| 61 | はい |
+
+試し割りは √3,599 ≈ 59.99 まで調べれば十分なので、59 で見つかった時点で終わりです。"""
+
 OTHER_CONVERSATIONS = [
     # (title, age in hours)
     ("Merge overlapping intervals in Python", 3),
@@ -147,6 +168,35 @@ def seed(username: str, password: str) -> str:
     return str(showcase.id)
 
 
+def seed_japanese(username: str) -> str:
+    """Write a conversation in Japanese for the Japanese UI's screenshot; return its id."""
+    from django.utils import timezone
+
+    from accounts.models import User
+    from chat.models import Conversation, Message
+
+    user = User.objects.get(username=username)
+    start = timezone.now() - timedelta(minutes=1)
+    conversation = Conversation.objects.create(
+        owner=user, title="3,599 は素数？", title_is_final=True, model="qwen3-max",
+        enable_thinking=True, thinking_budget=4000, created_at=start, updated_at=start,
+    )  # fmt: skip
+    asked = Message.objects.create(
+        conversation=conversation, role="user", content=JA_QUESTION, created_at=start
+    )
+    Message.objects.create(
+        conversation=conversation, role="assistant", reply_to=asked, model="qwen3-max",
+        enable_thinking=True, thinking_budget=4000, reasoning=JA_REASONING, content=JA_ANSWER,
+        status="complete", finish_reason="stop", input_tokens=52, output_tokens=1204,
+        reasoning_tokens=986, total_tokens=1256, cost=Decimal("0.007224"), cost_currency="USD",
+        created_at=start + timedelta(milliseconds=5),
+        first_token_at=start + timedelta(seconds=0.5),
+        answer_started_at=start + timedelta(seconds=9.2),
+        completed_at=start + timedelta(seconds=14.1),
+    )  # fmt: skip
+    return str(conversation.id)
+
+
 @contextmanager
 def own_stack() -> Iterator[str]:
     """Run the whole app in a temporary directory; yield its base URL."""
@@ -205,7 +255,14 @@ def ask_over_api(base_url: str, username: str, password: str) -> str:
     raise SystemExit("The reply did not finish in five minutes.")
 
 
-def shoot(base_url: str, username: str, password: str, conversation: str, live: bool) -> None:
+def shoot(
+    base_url: str,
+    username: str,
+    password: str,
+    conversation: str,
+    live: bool,
+    japanese: str | None = None,
+) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     OUT.mkdir(parents=True, exist_ok=True)
@@ -214,15 +271,16 @@ def shoot(base_url: str, username: str, password: str, conversation: str, live: 
             executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
         )
 
-        def open_page(**options):
+        def open_page(open_conversation=conversation, **options):
             context = browser.new_context(base_url=base_url, **options)
             page = context.new_page()
             page.goto("/accounts/login/")
-            page.get_by_label("Username").fill(username)
-            page.get_by_label("Password").fill(password)
-            page.get_by_role("button", name="Sign in").click()
+            # By field name: the labels are in the browser's language.
+            page.locator("input[name=username]").fill(username)
+            page.locator("input[name=password]").fill(password)
+            page.locator("form button[type=submit]").first.click()
             expect(page.get_by_test_id("model-select")).to_have_value(re.compile(".+"))
-            page.goto(f"/c/{conversation}/")
+            page.goto(f"/c/{open_conversation}/")
             reply = page.locator("[data-role=assistant]").last
             expect(reply).to_have_attribute("data-status", "complete", timeout=300_000)
             page.wait_for_timeout(300)
@@ -251,6 +309,17 @@ def shoot(base_url: str, username: str, password: str, conversation: str, live: 
             to_top(page)
             page.screenshot(path=OUT / "edit-branch.png")
             print(f"wrote {OUT / 'edit-branch.png'}")
+
+        if japanese:  # the UI in Japanese, the reasoning open
+            page = open_page(
+                japanese, viewport=desktop, color_scheme="light", locale="ja-JP",
+                extra_http_headers={"Accept-Language": "ja"},
+            )  # fmt: skip
+            page.locator("[data-testid=thinking] summary").last.click()
+            page.wait_for_timeout(300)
+            to_top(page)
+            page.screenshot(path=OUT / "japanese.png")
+            print(f"wrote {OUT / 'japanese.png'}")
 
         phone = {"width": 375, "height": 812}
         page = open_page(viewport=phone, device_scale_factor=2, is_mobile=True, has_touch=True)
@@ -282,7 +351,8 @@ def main() -> int:
         return 0
     with own_stack() as base_url:
         conversation = seed(USERNAME, PASSWORD)
-        shoot(base_url, USERNAME, PASSWORD, conversation, live=True)
+        japanese = seed_japanese(USERNAME)
+        shoot(base_url, USERNAME, PASSWORD, conversation, live=True, japanese=japanese)
     return 0
 
 
