@@ -19,9 +19,12 @@ CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; font-src 'self'; "
     "img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 )
-# The page's only scripts: its own static files (KaTeX, highlight.js, typeset-page.js).
+# The page's only scripts: its own static files (KaTeX, highlight.js, typeset-page.js) and
+# the translation catalog.
 SCRIPT_TAG = re.compile(r"<script\b[^>]*>")
-STATIC_SCRIPT = re.compile(r'<script (?:type="module" )?src="/static/[\w./-]+\.js"(?: defer)?>')
+STATIC_SCRIPT = re.compile(
+    r'<script (?:type="module" )?src="(?:/static/[\w./-]+\.js|/jsi18n/\?l=[\w-]+)"(?: defer)?>'
+)
 
 
 def assert_only_static_scripts(html: str) -> None:
