@@ -68,7 +68,7 @@ class NotFound(PonderError):
 
     def __init__(self, what: str) -> None:
         known = NOT_FOUND_MESSAGES.get(what)
-        message = gettext(known) if known else gettext("No such %(what)s.") % {"what": what}
+        message = gettext(known or "Not found.")
         super().__init__(message)
 
 

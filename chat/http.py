@@ -136,6 +136,13 @@ FIELD_NAMES = {
     "title": pgettext_lazy("field", "The title"),
     "system_prompt": pgettext_lazy("field", "The system prompt"),
     "language": pgettext_lazy("field", "The language"),
+    "default_system_prompt": pgettext_lazy("field", "The default system prompt"),
+    "name": pgettext_lazy("field", "The name"),
+    "preset": pgettext_lazy("field", "The assistant"),
+    "expires_in_days": pgettext_lazy("field", "The expiry"),
+    "include_reasoning": pgettext_lazy("field", "Including the reasoning"),
+    "start": pgettext_lazy("field", "The first day"),
+    "end": pgettext_lazy("field", "The last day"),
 }
 
 
@@ -252,7 +259,7 @@ def get_uuid(body: dict[str, Any], field: str) -> uuid.UUID | None:
         return uuid.UUID(value)
     except (TypeError, ValueError, AttributeError):
         # The API's own name of the field: no person-facing name exists for every id.
-        message = gettext("%(field)s must be an id.") % {"field": field}
+        message = gettext("%(field)s must be an id.") % {"field": field_name(field)}
         raise BadRequest(message, code="invalid_type", field=field) from None
 
 

@@ -165,7 +165,11 @@ class Message(UsageColumns):
         verbose_name_plural = _("messages")
 
     def __str__(self) -> str:
-        values = {"role": self.role, "id": self.id, "status": self.status}
+        values = {
+            "role": self.get_role_display(),
+            "id": self.id,
+            "status": self.get_status_display(),
+        }
         return gettext("%(role)s message %(id)s (%(status)s)") % values
 
     @property

@@ -33,6 +33,7 @@ from django.db.models.functions import TruncDate
 from django.utils.translation import gettext
 
 from chat.errors import BadRequest
+from chat.http import field_name
 from chat.models import Message, TitleUsage
 
 GroupBy = Literal["user", "model", "day"]
@@ -161,7 +162,7 @@ def parse_day(params: Mapping[str, str], name: str) -> date | None:
         return date.fromisoformat(value)
     except ValueError:
         message = gettext("%(field)s must be a date written YYYY-MM-DD; got %(value)s.") % {
-            "field": name,
+            "field": field_name(name),
             "value": repr(value),
         }
         raise BadRequest(message, field=name) from None

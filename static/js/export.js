@@ -2,6 +2,7 @@
 // built in the browser from the conversation JSON of the API.
 
 import { t } from "./i18n.js";
+import { statusLabel } from "./statuses.js";
 
 function slug(title) {
   const base = (title || "conversation")
@@ -44,8 +45,9 @@ export function toMarkdown(conversation, modelLabel) {
       const summary = `<summary>${t("Thinking")}</summary>`;
       lines.push("<details>", summary, "", m.reasoning, "", "</details>", "");
     }
+    const status = statusLabel(m.status);
     // Translators: in a Markdown export, a reply without text; status is e.g. "failed".
-    lines.push(m.content || `_${t("(%(status)s, no answer)", { status: m.status })}_`, "");
+    lines.push(m.content || `_${t("(%(status)s, no answer)", { status })}_`, "");
   }
   return lines.join("\n");
 }

@@ -20,7 +20,8 @@ from chat.management.commands.makemessages import LOCALES
 ROOT = Path(__file__).resolve().parents[3]
 DOMAINS = ["django", "djangojs"]
 CATALOGS = [(locale, domain) for locale in LOCALES for domain in DOMAINS]
-PLACEHOLDER = re.compile(r"%\(\w+\)[sdif]|%[sdif]")
+# Printf-style (gettext) and str.format-style (format_html) placeholders.
+PLACEHOLDER = re.compile(r"%\(\w+\)[sdif]|%[sdif]|\{\w*\}")
 TAG = re.compile(r"</?([a-zA-Z][a-zA-Z0-9]*)")
 # What `make messages` reads: the shipped code and templates (chat/management/commands/makemessages.py
 # ignores the rest).
