@@ -7,8 +7,8 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.http.cookie import parse_cookie
 from django.utils import translation
+from django.utils.translation import trans_real
 
 # "" follows the browser's Accept-Language.
 LANGUAGE_CHOICES = ("", *(code for code, _name in settings.LANGUAGES))
@@ -28,21 +28,47 @@ def remember_language(response: HttpResponse, language: str) -> None:
     )
 
 
-def language_for_scope(scope: Mapping[str, Any]) -> str:
-    """Return the language of a websocket, chosen as for a page: the user's pick, else the
-    language cookie, else the handshake's Accept-Language (LocaleMiddleware's order)."""
-    user = scope.get("user")
-    picked = getattr(user, "language", "") if user is not None else ""
+def browser_language(accept_language: str) -> str:
+    """Return the first language of an Accept-Language header that we offer (else ours)."""
+    for code, _quality in trans_real.parse_accept_lang_header(accept_language):
+        if code == "*":
+            break
+        try:
+            return translation.get_supported_language_variant(code)
+        except LookupError:
+            continue
+    return settings.LANGUAGE_CODE
+
+
+def language_for_user(user: Any, accept_language: str) -> str:
+    """Return a signed-in user's language: their pick, else their browser's.
+
+    The cookie is not consulted: it carries a pick to the signed-out pages (and into the
+    user's settings at sign-in, see adopt_sign_in_pick), so a pick undone in one browser
+    is undone in every browser.
+    """
+    picked = getattr(user, "language", "")
     if picked:
         try:
             return translation.get_supported_language_variant(picked)
         except LookupError:
             pass  # a language no longer offered: as if none were picked
-    handshake = HttpRequest()
-    handshake.COOKIES = dict(scope.get("cookies") or {})  # Channels' CookieMiddleware
+    return browser_language(accept_language)
+
+
+def language_for_scope(scope: Mapping[str, Any]) -> str:
+    """Return the language of a (signed-in) websocket, chosen as for its pages."""
+    accept_language = ""
     for name, value in scope.get("headers") or ():
         if name.lower() == b"accept-language":
-            handshake.META["HTTP_ACCEPT_LANGUAGE"] = value.decode("latin-1")
-        elif name.lower() == b"cookie" and not handshake.COOKIES:
-            handshake.COOKIES = parse_cookie(value.decode("latin-1"))
-    return translation.get_language_from_request(handshake)
+            accept_language = value.decode("latin-1")
+    return language_for_user(scope.get("user"), accept_language)
+
+
+def adopt_sign_in_pick(request: HttpRequest, user: Any) -> None:
+    """A language picked on the sign-in page becomes the user's, unless they have one."""
+    picked = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    if user.language or picked not in LANGUAGE_CHOICES or not picked:
+        return
+    user.language = picked
+    user.save(update_fields=["language"])

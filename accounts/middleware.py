@@ -1,4 +1,4 @@
-"""The interface language a signed-in user picked, over the browser's and the cookie's."""
+"""A signed-in user's language: their own pick, else their browser's."""
 
 from __future__ import annotations
 
@@ -7,12 +7,15 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
+from .languages import language_for_user
+
 
 class UserLanguageMiddleware:
-    """Activate ``User.language`` when set; LocaleMiddleware has chosen otherwise.
+    """For a signed-in user, activate ``language_for_user`` over LocaleMiddleware's choice.
 
     Runs after authentication, inside LocaleMiddleware, whose response half then names
-    the language in ``Content-Language``.
+    the language in ``Content-Language``. Signed-out pages keep LocaleMiddleware's choice
+    (the sign-in page's cookie, else Accept-Language).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -20,8 +23,8 @@ class UserLanguageMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        language = getattr(user, "language", "") if user is not None else ""
-        if language:
+        if user is not None and user.is_authenticated:
+            language = language_for_user(user, request.META.get("HTTP_ACCEPT_LANGUAGE", ""))
             translation.activate(language)
-            request.LANGUAGE_CODE = translation.get_language()
+            request.LANGUAGE_CODE = language
         return self.get_response(request)

@@ -18,6 +18,7 @@ import pytest
 from django.utils import timezone, translation
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
+from chat.upstream.catalog import MODELS
 from tests.e2e.conftest import CHROMIUM_ARGS, DESKTOP
 from tests.factories import PASSWORD, make_user
 
@@ -30,13 +31,18 @@ UNTRANSLATED = {
     "Ponder", "English", "Token", "Tokens", "Qwen", "QwQ", "QVQ", "VL", "Max", "Plus", "Flash",
     "Turbo", "DeepSeek", "Kimi", "Ctrl", "Shift", "Enter", "Esc", "Tab", "Alt", "Cmd", "USD",
     "CNY", "UTC", "CSV", "PNG", "JPEG", "WEBP", "GIF", "Markdown", "JSON", "API", "Model",
-    "Studio", "MB", "KB", "AM", "PM",
+    "Studio", "MB", "KB", "AM", "PM", "US", "PostgreSQL", "SQLite", "Python", "Web",
 }  # fmt: skip
+# Model ids and names never change.
+UNTRANSLATED |= {
+    word for model in MODELS for word in re.findall(r"[A-Za-z]{2,}", f"{model.id} {model.label}")
+}
 # Text that is data, not UI: people's words, the model's words, names and ids.
 NOT_UI = [
     ".bubble", ".answer", "[data-testid=thinking] .thinking-body", ".conversation-item",
     ".username", ".model-name", "[data-testid=model-select]", "pre", "code", ".katex",
     "#language-select", ".share-title", ".share-message", "h1.share-heading",
+    "[data-testid=share-link-url]",
 ]  # fmt: skip
 DATE = {
     "ja": re.compile(r"\d{4}/\d{1,2}/\d{1,2}"),
@@ -109,6 +115,8 @@ def sign_in(page: Page, username: str) -> None:
     page.locator("input[name=password]").fill(PASSWORD)
     page.locator("form button[type=submit]").first.click()
     expect(page.get_by_test_id("composer")).to_be_visible()
+    # The model list arrives once the page's modules run (and bind the pickers).
+    expect(page.get_by_test_id("model-select")).to_have_value(re.compile(r".+"))
 
 
 def english_words(page: Page, root: str = "body", data: tuple[str, ...] = ()) -> list[str]:
@@ -117,18 +125,21 @@ def english_words(page: Page, root: str = "body", data: tuple[str, ...] = ()) ->
         """([rootSelector, notUi]) => {
           const root = document.querySelector(rootSelector);
           const skip = (el) => notUi.some((selector) => el.closest(selector));
+          // Ids and tokens (letters mixed with digits or "_", e.g. a share link's) are data.
+          const wordsOf = (text) =>
+            text.replace(/[\\w-]*[\\d_][\\w-]*/g, " ").match(/[A-Za-z]{2,}/g) ?? [];
           const words = [];
           const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
           for (let node = walker.nextNode(); node; node = walker.nextNode()) {
             const el = node.parentElement;
             if (!el || skip(el) || ["SCRIPT", "STYLE", "NOSCRIPT"].includes(el.tagName)) continue;
             if (el.closest("[hidden]") || !el.getClientRects().length) continue;
-            words.push(...(node.textContent.match(/[A-Za-z]{2,}/g) ?? []));
+            words.push(...wordsOf(node.textContent));
           }
           for (const el of root.querySelectorAll("[aria-label],[title],[placeholder],[alt]")) {
             if (skip(el)) continue;
             for (const name of ["aria-label", "title", "placeholder", "alt"]) {
-              words.push(...((el.getAttribute(name) ?? "").match(/[A-Za-z]{2,}/g) ?? []));
+              words.push(...wordsOf(el.getAttribute(name) ?? ""));
             }
           }
           return words;

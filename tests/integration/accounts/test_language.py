@@ -8,6 +8,8 @@ import re
 import pytest
 from django.conf import settings
 
+from tests.factories import PASSWORD
+
 LANG = re.compile(r'<html lang="([^"]+)"')
 
 
@@ -95,6 +97,31 @@ def test_the_sign_in_pages_picker_sets_the_cookie(client, alice):
     response = client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/accounts/login/"})
     assert response.status_code == 302
     assert html_lang(client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="ja")) == "zh-hans"
+
+
+def test_a_pick_on_the_sign_in_page_becomes_the_users(client, alice):
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/accounts/login/"})
+    signed_in = client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
+    assert signed_in.status_code == 302
+    alice.refresh_from_db()
+    assert alice.language == "zh-hans"
+    assert html_lang(client.get("/", HTTP_ACCEPT_LANGUAGE="ja")) == "zh-hans"
+
+
+def test_the_sign_in_page_pick_does_not_override_an_earlier_choice(client, alice):
+    alice.language = "ja"
+    alice.save()
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/accounts/login/"})
+    client.post("/accounts/login/", {"username": "alice", "password": PASSWORD})
+    alice.refresh_from_db()
+    assert alice.language == "ja"
+
+
+def test_following_the_browser_ignores_a_cookie_left_by_an_earlier_pick(client, alice):
+    """A pick undone in one browser is undone in all: signed-in pages ignore the cookie."""
+    client.force_login(alice)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hant"  # left from an earlier pick
+    assert html_lang(client.get("/", HTTP_ACCEPT_LANGUAGE="ja")) == "ja"
 
 
 def test_the_javascript_catalog_is_served_per_language(client, db):

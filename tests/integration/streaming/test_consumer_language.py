@@ -76,7 +76,8 @@ async def socket(user: Any, conversation_id: str, headers: list[tuple[bytes, byt
     [
         ("ja", [(b"accept-language", b"en")]),  # the user's pick wins
         ("", [(b"accept-language", b"ja,en;q=0.5")]),  # else the browser's
-        ("", [(b"cookie", b"django_language=ja"), (b"accept-language", b"en")]),
+        # A signed-in socket ignores the cookie (it carries picks to signed-out pages).
+        ("ja", [(b"cookie", b"django_language=zh-hans"), (b"accept-language", b"en")]),
     ],
 )
 async def test_a_stored_error_comes_in_the_sockets_language(picked, headers):
