@@ -11,6 +11,7 @@ import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import count
 
@@ -52,16 +53,27 @@ def username(chat_stack, transactional_db) -> str:
     return name
 
 
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's Chromium under Playwright (whose own browser download does not work here).
+
+    Start it after the test's rows are written: Playwright's loop then owns the thread,
+    where Django refuses ORM calls.
+    """
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()
+
+
 @pytest.fixture
 def browser(username) -> Iterator[Browser]:
     # Depends on `username`: the user exists before Playwright's loop starts, and the
     # browser is gone before transactional_db flushes the database.
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @dataclass

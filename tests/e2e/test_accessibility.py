@@ -15,10 +15,10 @@ from itertools import count
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from simulator.directives import encode_text
-from tests.e2e.conftest import CHROMIUM_ARGS, DESKTOP
+from tests.e2e.conftest import DESKTOP, chromium
 from tests.e2e.test_chat_page import (
     PLAIN_ANSWER,
     STREAM_TIMEOUT,
@@ -82,12 +82,8 @@ def fixtures(chat_stack, transactional_db) -> Fixtures:
 
 @pytest.fixture
 def axe_browser(fixtures) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def new_context(browser: Browser, base_url: str, language: str) -> BrowserContext:

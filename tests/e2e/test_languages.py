@@ -16,10 +16,10 @@ from itertools import count
 
 import pytest
 from django.utils import timezone, translation
-from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect
 
 from chat.upstream.catalog import MODELS
-from tests.e2e.conftest import CHROMIUM_ARGS, DESKTOP
+from tests.e2e.conftest import DESKTOP, chromium
 from tests.factories import PASSWORD, make_user
 
 pytestmark = pytest.mark.e2e
@@ -64,22 +64,16 @@ class World:
 @pytest.fixture
 def world(chat_stack, transactional_db) -> World:
     """A staff admin with a priced, reasoned reply in a shared conversation."""
-    from chat.models import Conversation, Message
+    from chat.models import Conversation
     from chat.sharing import services as sharing
+    from tests.integration.reply_factories import make_reply
 
     user = make_user(f"polyglot{next(_users)}", is_staff=True, is_superuser=True)
     conversation = Conversation.objects.create(owner=user, title="3599")
-    start = timezone.now() - timedelta(minutes=2)
-    asked = Message.objects.create(
-        conversation=conversation, role="user", content="3599?", created_at=start
-    )
-    Message.objects.create(
-        conversation=conversation, role="assistant", reply_to=asked, content="59 × 61",
-        reasoning="3600 − 1", model="qwen3-max", status=Message.Status.COMPLETE,
-        created_at=start, first_token_at=start + timedelta(seconds=1),
-        answer_started_at=start + timedelta(seconds=5), completed_at=start + timedelta(seconds=7),
-        input_tokens=40, output_tokens=1800, reasoning_tokens=1500, total_tokens=1840,
-        cost="0.012300", cost_currency="USD",
+    make_reply(
+        user, conversation=conversation, model="qwen3-max", content="59 × 61",
+        reasoning="3600 − 1", created_at=timezone.now() - timedelta(minutes=2),
+        input_tokens=40, output_tokens=1800, reasoning_tokens=1500, cost="0.012300",
     )  # fmt: skip
     token = sharing.create_share(user, conversation.id, include_reasoning=True).token
     return World(user.username, str(conversation.id), token)
@@ -87,12 +81,8 @@ def world(chat_stack, transactional_db) -> World:
 
 @pytest.fixture
 def browser(world) -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 def context_for(browser: Browser, base_url: str, accept_language: str) -> BrowserContext:
