@@ -173,8 +173,8 @@ def test_report_defaults_to_the_last_30_days_by_day(admin_client):
     ("params", "message"),
     [
         ("group_by=team", "group_by must be one of user, model, day"),
-        ("start=2025-02-30", "start must be a date written YYYY-MM-DD"),
-        ("end=yesterday", "end must be a date written YYYY-MM-DD"),
+        ("start=2025-02-30", "The first day must be a date written YYYY-MM-DD"),
+        ("end=yesterday", "The last day must be a date written YYYY-MM-DD"),
         ("start=2025-03-02&end=2025-03-01", "is after end"),
         ("start=1990-01-01&end=2025-01-01", "longer than"),
     ],

@@ -112,7 +112,10 @@ def test_dry_run_writes_nothing(alice):
     ("args", "message"),
     [
         (["--start", "2025-03-31", "--end", "2025-03-01"], "is after end"),
-        (["--start", "March", "--end", "2025-03-01"], "start must be a date written YYYY-MM-DD"),
+        (
+            ["--start", "March", "--end", "2025-03-01"],
+            "The first day must be a date written YYYY-MM-DD",
+        ),
     ],
 )
 def test_recost_refuses_a_bad_range(db, args, message):
