@@ -189,6 +189,12 @@ class Topology:
     def logs(self) -> str:
         return ", ".join(str(p.log_path) for p in self.processes.values())
 
+    def logs_tail(self, web: str) -> str:
+        """What a web process and nginx last said, for a failure message."""
+        error_log = self.tmp / "nginx" / "error.log"
+        nginx = error_log.read_text(errors="replace") if error_log.exists() else ""
+        return f"--- {web}:\n{self.processes[web].output()[-3000:]}\n--- nginx:\n{nginx[-2000:]}"
+
     def stop(self) -> None:
         for process in reversed(list(self.processes.values())):
             process.stop()

@@ -82,13 +82,18 @@ class ProxySession:
     def websocket(self, conversation_id: str, via: str) -> ClientConnection:
         url = f"wss://{HOST}:{self.topo.proxy_port}/ws/conversations/{conversation_id}/"
         cookies = "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
-        return connect(
-            url,
-            ssl=self.topo.ssl_context(),
-            origin=self.topo.base_url,  # type: ignore[arg-type]
-            additional_headers={"Cookie": cookies, "X-Ponder-Upstream": via},
-            open_timeout=10,
-        )
+        try:
+            return connect(
+                url,
+                ssl=self.topo.ssl_context(),
+                origin=self.topo.base_url,  # type: ignore[arg-type]
+                additional_headers={"Cookie": cookies, "X-Ponder-Upstream": via},
+                open_timeout=30,  # as the HTTP client: a busy CI machine is slow, not broken
+            )
+        except TimeoutError as exc:
+            raise AssertionError(
+                f"no websocket handshake through {via}:\n{self.topo.logs_tail(via)}"
+            ) from exc
 
     def close(self) -> None:
         self.http.close()
