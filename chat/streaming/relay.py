@@ -49,6 +49,7 @@ class Relay:
         self.committed_reasoning: list[str] = []
         self.committed_content: list[str] = []
         self.backlog_chars = 0  # text in pending and the outbox
+        self.rewrites = 0  # snapshots committed: each replaced the committed text
         self.fenced = False
         self._reasoning: list[str] = []
         self._content: list[str] = []
@@ -156,6 +157,7 @@ class Relay:
     def _commit(self, event: Event) -> None:
         self.seq = event["seq"]
         if event["type"] == "snapshot":
+            self.rewrites += 1
             self.committed_reasoning = [event["reasoning"]]
             self.committed_content = [event["content"]]
             return

@@ -33,7 +33,7 @@ from chat.upstream.errors import UpstreamError
 from . import bus, store, titles
 from .events import status_event
 from .relay import LeaseLost, Relay
-from .store import DbRunner, Progress, ReplyJob, SaveOutcome
+from .store import DbRunner, Progress, ProgressSave, ReplyJob, SaveOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -73,9 +73,17 @@ class ReplyRun:
     reasoning_parts: list[str] = field(default_factory=list)
     content_parts: list[str] = field(default_factory=list)
     error: UpstreamError | None = None
-    saved_seq: int = -1
+    # What the database holds: the text of events 1..saved_seq, which is the relay's
+    # first saved_parts committed parts (of its committed text as of saved_rewrites).
+    # The first save, and any after the row was found out of step, rewrites the text.
+    saved_seq: int = 0
+    saved_parts: tuple[int, int] = (0, 0)
+    saved_rewrites: int = 0
+    rewrite_next: bool = True
     last_saved: float = field(default_factory=time.monotonic)
-    save_task: asyncio.Task[None] | None = None
+    save_task: asyncio.Task[None] | None = None  # the batch this reply's last save is in
+    # The save in that batch, and the relay's rewrites and part counts it was built from.
+    saving: tuple[ProgressSave, int, tuple[int, int]] | None = None
     flush_task: asyncio.Task[None] | None = None
     # The end is being written; heartbeats go on meanwhile, so a final write retried
     # through a database blip does not get the reply reaped.
@@ -119,11 +127,6 @@ class ReplyRun:
             seq=seq,
         )
 
-    def streamed(self) -> Progress:
-        """Return the text clients may hold (committed events) and its seq."""
-        reasoning, content, seq = self.relay.committed_text()
-        return dataclasses.replace(self.progress, reasoning=reasoning, content=content, seq=seq)
-
     def start_flush(self) -> None:
         if self.relay.has_unsent and (self.flush_task is None or self.flush_task.done()):
             self.flush_task = asyncio.create_task(self._flush(), context=self.context)
@@ -144,32 +147,42 @@ class ReplyRun:
                 logger.info("reply %s: appending works again", self.job.message_id)
             self.flush_failing = False
 
-    def maybe_save(self) -> None:
-        """Start a background save when the streamed text changed (1 s) or a heartbeat is due."""
-        if self.save_task is not None and not self.save_task.done():
-            return
-        elapsed = time.monotonic() - self.last_saved
-        changed = self.relay.seq != self.saved_seq
-        due = settings.STREAM_PERSIST_SECONDS if changed else settings.STREAM_HEARTBEAT_SECONDS
-        if elapsed < due:
-            return
-        self.last_saved = time.monotonic()
-        self.save_task = asyncio.create_task(self._save(self.streamed()), context=self.context)
+    def progress_save(self, now: float) -> ProgressSave | None:
+        """Return this reply's share of the beat's save: new text, or a due heartbeat."""
+        relay = self.relay
+        unchanged = relay.seq == self.saved_seq and not self.rewrite_next
+        if unchanged and now - self.last_saved < settings.STREAM_HEARTBEAT_SECONDS:
+            return None
+        reasoning_parts, content_parts = relay.committed_reasoning, relay.committed_content
+        append = not self.rewrite_next and relay.rewrites == self.saved_rewrites
+        start_reasoning, start_content = self.saved_parts if append else (0, 0)
+        save = ProgressSave(
+            message_id=self.job.message_id,
+            lease=self.job.lease,
+            seq=relay.seq,
+            base_seq=self.saved_seq if append else None,
+            reasoning="".join(reasoning_parts[start_reasoning:]),
+            content="".join(content_parts[start_content:]),
+            first_token_at=self.progress.first_token_at,
+            answer_started_at=self.progress.answer_started_at,
+        )
+        self.last_saved = now
+        self.saving = (save, relay.rewrites, (len(reasoning_parts), len(content_parts)))
+        return save
 
-    async def _save(self, snapshot: Progress) -> None:
-        try:
-            outcome = await self.db(
-                store.save_progress, self.job.message_id, self.job.lease, snapshot
-            )
-        except Exception as exc:
-            # Try again at the next beat; a stopped heartbeat would get the reply reaped.
-            logger.warning("reply %s: saving progress failed (%s)",
-                           self.job.message_id, type(exc).__name__)  # fmt: skip
-            return
-        self.saved_seq = snapshot.seq
-        if outcome is SaveOutcome.LEASE_LOST and self.finishing:
+    def saved(self, outcome: SaveOutcome) -> None:
+        """Take the outcome of this reply's share of a batched save."""
+        assert self.saving is not None
+        save, rewrites, parts = self.saving
+        self.saving = None
+        if outcome is SaveOutcome.SAVED:
+            self.saved_seq, self.saved_parts, self.saved_rewrites = save.seq, parts, rewrites
+            self.rewrite_next = False
+        elif outcome is SaveOutcome.OUT_OF_STEP:
+            self.rewrite_next = True
+        elif outcome is SaveOutcome.LEASE_LOST and self.finishing:
             return  # the end was written meanwhile: this heartbeat simply came after it
-        if outcome is SaveOutcome.LEASE_LOST:
+        elif outcome is SaveOutcome.LEASE_LOST:
             logger.warning("reply %s: lost its lease; stopping", self.job.message_id)
             self.handle.stop("lease_lost")
         elif outcome is SaveOutcome.CANCEL_REQUESTED:
@@ -180,13 +193,18 @@ class Beat:
     """One steady beat for every reply of a worker process: flush, save, check stops.
 
     A timer task per reply would wake the loop thousands of times a second at a few
-    hundred streams; one beat wakes it once per coalescing period. Flushes and saves run
-    as tasks of their own, so a slow Redis never delays a heartbeat, nor the reverse.
+    hundred streams; one beat wakes it once per coalescing period. About once a second
+    it saves the new text of every reply in one batched database write (which is also
+    their heartbeat). Flushes and saves run as tasks of their own, so a slow Redis never
+    delays a heartbeat, nor the reverse.
     """
 
     def __init__(self) -> None:
         self.runs: set[ReplyRun] = set()
         self._task: asyncio.Task[None] | None = None
+        self._save_task: asyncio.Task[None] | None = None
+        self._last_save = time.monotonic()
+        self._save_failing = False
         self._cancel_check: asyncio.Task[None] | None = None
         self._last_cancel_check = 0.0
 
@@ -204,8 +222,44 @@ class Beat:
             await asyncio.sleep(settings.STREAM_COALESCE_SECONDS)
             for run in list(self.runs):
                 run.start_flush()
-                run.maybe_save()
+            self._maybe_save()
             self._maybe_check_cancels()
+
+    def _maybe_save(self) -> None:
+        """Start the batched save when a second has passed and the last one is done."""
+        now = time.monotonic()
+        if now - self._last_save < settings.STREAM_PERSIST_SECONDS:
+            return
+        if self._save_task is not None and not self._save_task.done():
+            return
+        self._last_save = now
+        batch = [run for run in self.runs if run.progress_save(now) is not None]
+        if not batch:
+            return
+        task = asyncio.create_task(self._save(batch), context=contextvars.Context())
+        self._save_task = task
+        for run in batch:
+            run.save_task = task
+
+    async def _save(self, batch: list[ReplyRun]) -> None:
+        saves = [run.saving[0] for run in batch if run.saving is not None]
+        try:
+            outcomes = await batch[0].db(store.save_progress, saves)
+        except Exception as exc:
+            # Try again at the next beat; a stopped heartbeat would get the replies reaped.
+            for run in batch:
+                run.saving = None
+                run.last_saved = float("-inf")  # due again at the next save
+            if not self._save_failing:
+                logger.warning("saving the progress of %d replies failed (%s)",
+                               len(batch), type(exc).__name__)  # fmt: skip
+            self._save_failing = True
+            return
+        if self._save_failing:
+            logger.info("saving progress works again")
+        self._save_failing = False
+        for run in batch:
+            run.saved(outcomes[run.job.message_id])
 
     def _maybe_check_cancels(self) -> None:
         """Look at the cancel flags every half second: a missed pub/sub message is no loss."""
