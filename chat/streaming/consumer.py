@@ -1,10 +1,11 @@
 """``/ws/conversations/<id>/``: push a conversation's stream events to its owner.
 
-Per message the consumer holds the last seq sent: live events at or below it are dropped
+Live events come from the process's ``LiveFeed`` (the conversation's live stream). Per
+message the consumer holds the last seq sent: live events at or below it are dropped
 (already replayed), and a live event past a gap first pulls the missing ones from the
-replay buffer. Live delivery is best effort (an overloaded channel layer drops events),
-so a message that goes quiet before its final status is also refilled from the buffer:
-a dropped *last* event has no later one to reveal the gap. Where the buffer cannot serve
+replay buffer. Live delivery is best effort (a Redis outage interrupts it), so a
+message that goes quiet before its final status is also refilled from the buffer: a
+missed *last* event has no later one to reveal the gap. Where the buffer cannot serve
 (Redis lost it, or the end never reached it), the database's ``snapshot`` of the message
 does: its text is exactly that of events 1..``stream_seq``.
 """
@@ -23,7 +24,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from chat import metrics
 from chat.models import Conversation, Message
 
-from . import bus
+from . import bus, live
 from .events import message_snapshot
 
 logger = logging.getLogger(__name__)
@@ -50,27 +51,31 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated or not await self._owns_conversation(user):
             await self.close(code=CLOSE_FORBIDDEN)  # before accept: the handshake is refused
             return
-        self.group = bus.group_name(self.conversation_id)
         self.last_seq: dict[str, int] = {}
         # The seq of the first event sent live for a message nobody resumed yet.
         self.first_live_seq: dict[str, int] = {}
         self.known_messages: set[str] = set()
         self.open_since: dict[str, float] = {}  # unfinished message → time of its last event
         self.sending = asyncio.Lock()  # the refill task and the handlers share last_seq
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.live: asyncio.Queue[bytes] = asyncio.Queue()
+        await live.feed().follow(self.conversation_id, self.live.put_nowait)
+        self.following = True
         await self.accept()
         metrics.WEBSOCKETS.inc()
         self.counted = True
+        self.live_task = asyncio.create_task(self._send_live_events())
         self.refill_task = asyncio.create_task(self._refill_quiet_messages())
 
     async def disconnect(self, code: int) -> None:
         if getattr(self, "counted", False):
             self.counted = False
             metrics.WEBSOCKETS.dec()
-        if hasattr(self, "refill_task"):
-            self.refill_task.cancel()
-        if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        for task in ("live_task", "refill_task"):
+            if hasattr(self, task):
+                getattr(self, task).cancel()
+        if getattr(self, "following", False):
+            self.following = False
+            live.feed().unfollow(self.conversation_id, self.live.put_nowait)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not isinstance(content, dict) or content.get("type") != "resume":
@@ -95,8 +100,16 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             self.open_since[message_id] = time.monotonic()
             await self._send_buffered(message_id, consult_db=True)
 
-    async def stream_event(self, payload: dict[str, Any]) -> None:
-        event = payload["event"]
+    async def _send_live_events(self) -> None:
+        while True:
+            raw = await self.live.get()
+            try:
+                await self.live_event(raw)
+            except Exception:
+                logger.warning("sending a live event failed", exc_info=True)
+
+    async def live_event(self, raw: bytes) -> None:
+        event = bus.decode(raw)
         message_id, seq = event["message_id"], event["seq"]
         async with self.sending:
             last = self.last_seq.get(message_id)
@@ -109,16 +122,17 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             if last is None:
                 self.first_live_seq[message_id] = seq
             self.known_messages.add(message_id)
-            await self._send_event(event)
+            await self._send_event(event, raw.decode())
 
-    async def _send_event(self, event: dict[str, Any]) -> None:
+    async def _send_event(self, event: dict[str, Any], text: str | None = None) -> None:
+        """Send ``event`` (``text`` is its JSON when the caller has it already)."""
         message_id = event["message_id"]
         self.last_seq[message_id] = event["seq"]
         if event["type"] in ("status", "snapshot") and event["status"] in Message.FINISHED:
             self.open_since.pop(message_id, None)
         else:
             self.open_since[message_id] = time.monotonic()
-        await self.send_json(event)
+        await self.send(text_data=text if text is not None else bus.encode(event))
 
     async def _send_buffered(
         self, message_id: str, up_to: int | None = None, *, consult_db: bool = False
@@ -151,17 +165,9 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             await self._send_event(message_snapshot(message))
 
     async def _refill_quiet_messages(self) -> None:
-        """Every few seconds, catch up quiet unfinished messages and rejoin the group.
-
-        Rejoining costs one Redis command and restores live delivery after Redis lost
-        its data (and with it the group's members).
-        """
+        """Every few seconds, catch up quiet unfinished messages from the buffer."""
         while True:
             await asyncio.sleep(REFILL_AFTER_SECONDS)
-            try:
-                await self.channel_layer.group_add(self.group, self.channel_name)
-            except Exception:
-                logger.warning("rejoining %s failed", self.group, exc_info=True)
             now = time.monotonic()
             quiet = [m for m, at in self.open_since.items() if now - at >= REFILL_AFTER_SECONDS]
             for message_id in quiet:

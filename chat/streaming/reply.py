@@ -147,6 +147,21 @@ class ReplyRun:
                 logger.info("reply %s: appending works again", self.job.message_id)
             self.flush_failing = False
 
+    def took(self, outcome: str, error: Exception | None) -> None:
+        """Take the outcome of this reply's share of the beat's batched flush."""
+        if outcome == "fenced":
+            self.handle.stop("lease_lost")
+        elif outcome == "lost":
+            self.start_flush()  # appends the snapshot that stands for the lost events
+        elif outcome == "error":
+            if not self.flush_failing:
+                logger.warning("reply %s: appending failed (%s); holding the text until "
+                               "Redis answers", self.job.message_id, type(error).__name__)  # fmt: skip
+            self.flush_failing = True
+        elif self.flush_failing:
+            logger.info("reply %s: appending works again", self.job.message_id)
+            self.flush_failing = False
+
     def progress_save(self, now: float) -> ProgressSave | None:
         """Return this reply's share of the beat's save: new text, or a due heartbeat."""
         relay = self.relay
@@ -202,6 +217,7 @@ class Beat:
     def __init__(self) -> None:
         self.runs: set[ReplyRun] = set()
         self._task: asyncio.Task[None] | None = None
+        self._flush_task: asyncio.Task[None] | None = None
         self._save_task: asyncio.Task[None] | None = None
         self._last_save = time.monotonic()
         self._save_failing = False
@@ -220,10 +236,46 @@ class Beat:
     async def _beat(self) -> None:
         while self.runs:
             await asyncio.sleep(settings.STREAM_COALESCE_SECONDS)
-            for run in list(self.runs):
-                run.start_flush()
+            if self._flush_task is None or self._flush_task.done():
+                self._flush_task = asyncio.create_task(self._flush(), context=contextvars.Context())
             self._maybe_save()
             self._maybe_check_cancels()
+
+    async def _flush(self) -> None:
+        """Append every reply's new events in one Redis round trip (live delivery included).
+
+        A reply whose relay is busy with a flush of its own (the end, a snapshot) sits
+        this beat out; one whose buffer lost events goes on with a flush of its own.
+        """
+        runs = [run for run in self.runs if run.relay.has_unsent and not run.relay.busy]
+        batches: list[tuple[ReplyRun, int]] = []
+        items: list[tuple[bus.Event, str, uuid.UUID]] = []
+        for run in runs:
+            await run.relay.lock()  # free (checked above): taken without waiting
+            try:
+                events = run.relay.batch(coalesce=run.flush_failing)
+            except LeaseLost:
+                run.relay.unlock()
+                run.handle.stop("lease_lost")
+                continue
+            batches.append((run, len(events)))
+            items.extend((event, run.job.lease, run.job.conversation_id) for event in events)
+        try:
+            results: list[bus.AppendResult | Exception] = (
+                await bus.append_many(items) if items else []
+            )
+        except Exception as exc:
+            results = [exc] * len(items)
+        start = 0
+        for run, count in batches:
+            answers, start = results[start : start + count], start + count
+            try:
+                outcome = run.relay.take(answers)
+            except LeaseLost:
+                outcome = "fenced"
+            finally:
+                run.relay.unlock()
+            run.took(outcome, next((a for a in answers if isinstance(a, Exception)), None))
 
     def _maybe_save(self) -> None:
         """Start the batched save when a second has passed and the last one is done."""
