@@ -77,6 +77,7 @@ async def drive_floor(
     streams: list[PipelineStream],
     directs: list[DirectStream],
     timeout: float,
+    steady: tuple[float, float],
 ) -> dict[str, Any]:
     """Open N sockets to the floor, start every stream and direct client at once; measure."""
     from websockets.asyncio.client import connect
@@ -130,6 +131,9 @@ async def drive_floor(
             name: {
                 "cpu_seconds": round(cpu_after[name] - cpu_before[name], 2),
                 "rss_peak_mib": round(sampler.peak_kib[name] / 1024, 1),
+                "cpu_steady_seconds": sampler.cpu_between(
+                    name, started + steady[0], started + steady[1]
+                ),
             }
             for name in pids
         },
@@ -149,9 +153,11 @@ def run_floor_round(
     directs = [
         DirectStream(i, prompt_for("Direct", tag, i, tokens, rate)) for i in range(direct_count)
     ]
-    timeout = max(60.0, 4 * 2 * tokens / rate + 30 + 0.2 * n)
+    nominal = 2 * tokens / rate
+    timeout = max(60.0, 4 * nominal + 30 + 0.2 * n)
+    steady = (0.35 * nominal, 0.85 * nominal)
     quiet = wait_for_quiet(quiet_wait) if quiet_wait else None
-    measured = asyncio.run(drive_floor(url, stack, floor.pid, streams, directs, timeout))
+    measured = asyncio.run(drive_floor(url, stack, floor.pid, streams, directs, timeout, steady))
     time.sleep(1.0)  # let the simulator flush its trace
     request_ids = {}
     for stream in streams:
@@ -172,6 +178,7 @@ def run_floor_round(
         "streams": n,
         "tokens_per_phase": tokens,
         "rate_per_stream": rate,
+        "steady_window_seconds": steady,
         "completed": sum(1 for r in per_stream if r["final_status"] == "complete"),
         "tokens_expected": sum(r["pieces"] for r in per_stream),
         "tokens_lost": sum(r["tokens_lost"] for r in per_stream),
@@ -200,6 +207,9 @@ def summary(relay: str, result: dict[str, Any]) -> dict[str, Any]:
     seconds = 2 * result["tokens_per_phase"] / result["rate_per_stream"]  # one reply's length
     relay_processes = ["floor"] if relay == "floor" else p["worker"]["processes"]
     relay_cpu = sum(p[name]["cpu_seconds"] for name in relay_processes)
+    window = result["steady_window_seconds"][1] - result["steady_window_seconds"][0]
+    steady_cpu = [p[name]["cpu_steady_seconds"] for name in relay_processes]
+    steady_pieces = result["streams"] * result["rate_per_stream"] * window
     row = {
         "relay": relay,
         "streams": result["streams"],
@@ -212,6 +222,10 @@ def summary(relay: str, result: dict[str, Any]) -> dict[str, Any]:
         "direct_p99_ms": result["latency_direct"]["p99_ms"],
         "relay_cpu_us_per_piece": round(1e6 * relay_cpu / pieces, 1),
         "relay_cpu_seconds": round(relay_cpu, 2),
+        # While every stream flows (no claim, no end, no title): the cost of a piece alone.
+        "relay_cpu_us_per_piece_steady": None
+        if None in steady_cpu or not steady_pieces
+        else round(1e6 * sum(steady_cpu) / steady_pieces, 1),
         "relay_rss_peak_mib": round(sum(p[name]["rss_peak_mib"] for name in relay_processes), 1),
         "events_per_stream_per_second": round(result["events_per_stream"] / seconds, 1),
         "ws_bytes_per_text_byte": result["ws_wire_bytes_per_text_byte"],
@@ -219,6 +233,8 @@ def summary(relay: str, result: dict[str, Any]) -> dict[str, Any]:
         "loadavg_1min_at_end": round(result["machine"]["loadavg_1min_at_end"], 2),
         "wall_seconds": round(result["wall_seconds"], 1),
     }
+    if relay == "ponder" and seconds >= 60:  # a soak: the worker's RSS over time
+        row["worker_rss_curve_mib"] = p[relay_processes[0]]["rss_curve_mib"]
     if relay == "ponder":
         row["db_writes_per_message_per_second"] = round(result["db_writes_per_reply"] / seconds, 2)
         row["web_cpu_us_per_piece"] = round(1e6 * p["web"]["cpu_seconds"] / pieces, 1)
@@ -239,7 +255,7 @@ def _f(value: Any) -> str:
 def markdown(rows: list[dict[str, Any]]) -> str:
     head = (
         "| streams × pieces/s | relay | completed | lost | added p50 / p99 ms (direct p99) "
-        "| p99 × floor | relay CPU µs/piece | DB writes/msg/s | events/stream/s "
+        "| p99 × floor | relay CPU µs/piece (steady) | DB writes/msg/s | events/stream/s "
         "| ws bytes/text byte | relay RSS MiB | machine busy, load |"
     )
     lines = [head, "|" + "---|" * 12]
@@ -249,6 +265,7 @@ def markdown(rows: list[dict[str, Any]]) -> str:
             f"| {r['completed']}/{r['streams']} | {r['tokens_lost']} of {r['tokens_expected']} "
             f"| {_f(r['added_p50_ms'])} / {_f(r['added_p99_ms'])} ({_f(r['direct_p99_ms'])}) "
             f"| {_f(r.get('p99_ratio_to_floor'))} | {_f(r['relay_cpu_us_per_piece'])} "
+            f"({_f(r['relay_cpu_us_per_piece_steady'])}) "
             f"| {_f(r.get('db_writes_per_message_per_second'))} "
             f"| {_f(r['events_per_stream_per_second'])} | {_f(r['ws_bytes_per_text_byte'])} "
             f"| {_f(r['relay_rss_peak_mib'])} "
@@ -268,6 +285,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rate", type=float, default=50.0, help="pieces per second per stream")
     parser.add_argument("--tokens", type=int, default=200, help="reasoning pieces, and answer")
     parser.add_argument("--fast", action="store_true", help="add 20 streams at 1,500 pieces/s")
+    parser.add_argument(
+        "--soak", type=float, default=0, help="add 100 streams lasting this many seconds"
+    )
     parser.add_argument("--direct", type=int, default=10, help="direct clients per round")
     parser.add_argument("--workers", type=int, default=1, help="Celery worker processes")
     parser.add_argument("--concurrency", type=int, default=400)
@@ -284,6 +304,8 @@ def main(argv: list[str] | None = None) -> int:
     plan = [(int(n), args.rate, args.tokens) for n in args.streams.split(",") if n.strip()]
     if args.fast:
         plan.append((FAST["streams"], FAST["rate"], FAST["tokens"]))
+    if args.soak:
+        plan.append((100, args.rate, int(args.soak * args.rate / 2)))
     var_dir = Path(tempfile.mkdtemp(prefix="ponder-compare-"))
     database_url = os.environ.get("DATABASE_URL") or None
     print(f"compare: private stack in {var_dir}, {args.workers} worker(s)", flush=True)

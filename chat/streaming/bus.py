@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import uuid
 import weakref
@@ -29,6 +28,8 @@ import redis
 import redis.asyncio as aioredis
 from django.conf import settings
 from redis.exceptions import NoScriptError
+
+from chat.upstream import fastjson
 
 logger = logging.getLogger(__name__)
 
@@ -97,11 +98,11 @@ def live_key(conversation_id: uuid.UUID | str) -> str:
 
 
 def encode(event: Event) -> str:
-    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+    return fastjson.dumps(event)
 
 
 def decode(raw: bytes | str) -> Event:
-    return cast(Event, json.loads(raw))
+    return cast(Event, fastjson.loads(raw))
 
 
 # --- async side (the worker's loop, the websocket consumer) ------------------------------

@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 CLOSE_FORBIDDEN = 4403
 REFILL_AFTER_SECONDS = 3.0
+STORED_TIMEOUT_SECONDS = 2.0
 
 
 def continuation(events: list[dict[str, Any]], last_seq: int) -> int | None:
@@ -157,10 +158,17 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             await self._send_event(event)
 
     async def _send_stored(self, message_id: str) -> None:
-        """Send the database's snapshot of a message when it is ahead of the client."""
-        message = await Message.objects.filter(
-            id=message_id, conversation_id=self.conversation_id
-        ).afirst()
+        """Send the database's snapshot of a message when it is ahead of the client.
+
+        Live events wait while this runs: a database that does not answer within
+        ``STORED_TIMEOUT_SECONDS`` is skipped (the next refill asks again).
+        """
+        query = Message.objects.filter(id=message_id, conversation_id=self.conversation_id)
+        try:
+            message = await asyncio.wait_for(query.afirst(), STORED_TIMEOUT_SECONDS)
+        except TimeoutError:
+            logger.warning("no stored snapshot of %s: the database did not answer", message_id)
+            return
         if message is not None and message.stream_seq > self.last_seq[message_id]:
             await self._send_event(message_snapshot(message))
 

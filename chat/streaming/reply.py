@@ -81,7 +81,6 @@ class ReplyRun:
     saved_rewrites: int = 0
     rewrite_next: bool = True
     last_saved: float = field(default_factory=time.monotonic)
-    save_task: asyncio.Task[None] | None = None  # the batch this reply's last save is in
     # The save in that batch, and the relay's rewrites and part counts it was built from.
     saving: tuple[ProgressSave, int, tuple[int, int]] | None = None
     flush_task: asyncio.Task[None] | None = None
@@ -290,8 +289,6 @@ class Beat:
             return
         task = asyncio.create_task(self._save(batch), context=contextvars.Context())
         self._save_task = task
-        for run in batch:
-            run.save_task = task
 
     async def _save(self, batch: list[ReplyRun]) -> None:
         saves = [run.saving[0] for run in batch if run.saving is not None]
@@ -447,9 +444,10 @@ async def finish_reply(run: ReplyRun, request_title: Callable[[uuid.UUID], None]
     if run.handle.stop_reason == "lease_lost" or run.relay.fenced:
         logger.warning("reply %s: taken over by the reaper; publishing nothing", job.message_id)
         return
+    # The final write does not wait for a progress save in flight (the batch of every
+    # reply, which a database outage can hold for many seconds): a save that lands after
+    # it finds the reply no longer streaming and writes nothing.
     run.finishing = True
-    if run.save_task is not None:
-        await asyncio.gather(run.save_task, return_exceptions=True)
     status, code, text = final_status(run)
     run.relay.seal()
     final_seq = run.relay.next_seq()

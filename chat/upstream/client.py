@@ -31,6 +31,7 @@ from chat.upstream.errors import (
 from chat.upstream.events import StreamEvent
 from chat.upstream.request import OPENAI_PATH, ChatRequest, UpstreamConfig
 from chat.upstream.sse import iter_events
+from chat.upstream.transport import AiohttpTransport
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +95,7 @@ class UpstreamClient:
             limits=httpx.Limits(
                 max_connections=max_connections, max_keepalive_connections=max_connections
             ),
-            transport=transport,
+            transport=transport or AiohttpTransport(max_connections=max_connections),
         )
 
     async def aclose(self) -> None:
