@@ -289,7 +289,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--soak", type=float, default=0, help="add 100 streams lasting this many seconds"
     )
     parser.add_argument("--direct", type=int, default=10, help="direct clients per round")
-    parser.add_argument("--workers", type=int, default=1, help="Celery worker processes")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="Celery worker processes (default: one per core, as make run starts them)",
+    )
     parser.add_argument("--concurrency", type=int, default=400)
     parser.add_argument("--quiet-wait", type=float, default=30)
     parser.add_argument("--only", choices=("floor", "ponder"), help="run one relay only")
