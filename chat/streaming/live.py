@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 BLOCK_MILLISECONDS = 5000
 RETRY_SECONDS = 0.5
 Deliver = Callable[[bytes], None]
+Entries = list[tuple[bytes, dict[bytes, bytes]]]  # one stream's part of an XREAD answer
 
 
 class LiveFeed:
@@ -97,10 +98,10 @@ class LiveFeed:
                 logger.warning("reading live events failed (%s); retrying", type(exc).__name__)
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
-            for raw_key, entries in answer or ():
+            for raw_key, entries in cast(list[tuple[bytes, Entries]], answer or []):
                 self._dispatch(raw_key.decode(), entries)
 
-    def _dispatch(self, key: str, entries: list[tuple[bytes, dict[bytes, bytes]]]) -> None:
+    def _dispatch(self, key: str, entries: Entries) -> None:
         followers = self.followers.get(key)
         if not followers or not entries:
             return

@@ -248,7 +248,7 @@ class Beat:
         """
         runs = [run for run in self.runs if run.relay.has_unsent and not run.relay.busy]
         batches: list[tuple[ReplyRun, int]] = []
-        items: list[tuple[bus.Event, str, uuid.UUID]] = []
+        items: list[tuple[bus.Event, str, uuid.UUID | str]] = []
         for run in runs:
             await run.relay.lock()  # free (checked above): taken without waiting
             try:

@@ -16,7 +16,7 @@ from typing import Any, ParamSpec, Protocol, TypeVar, cast
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
-from django.db.models import Q, prefetch_related_objects
+from django.db.models import Field, Q, prefetch_related_objects
 from django.utils import timezone
 
 from accounts.policy import policy_for
@@ -284,7 +284,8 @@ def _progress_statements() -> tuple[str, str]:
     q = connection.ops.quote_name
 
     def col(name: str) -> str:
-        return q(meta.get_field(name).column)
+        field = meta.get_field(name)
+        return q(field.column if isinstance(field, Field) and field.column else name)
 
     reasoning, content = col("reasoning"), col("content")
     tail = (

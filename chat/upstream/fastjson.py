@@ -12,7 +12,7 @@ from typing import Any
 try:
     import orjson
 except ImportError:  # pragma: no cover - the plain library does the same, slower
-    orjson = None  # type: ignore[assignment]
+    orjson = None  # type: ignore[assignment, unused-ignore]
 
 
 def loads(data: str | bytes) -> Any:
@@ -25,5 +25,6 @@ def loads(data: str | bytes) -> Any:
 def dumps(value: Any) -> str:
     """Return compact JSON with non-ASCII characters as they are."""
     if orjson is not None:
-        return orjson.dumps(value).decode()
+        text: str = orjson.dumps(value).decode()
+        return text
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

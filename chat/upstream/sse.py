@@ -22,9 +22,9 @@ def _normalise(buffer: bytes) -> bytes:
 def parse_event(block: bytes) -> tuple[str, str] | None:
     """Return ``(event type, data)`` of one event's lines; None when it has no data."""
     if block.startswith(b"data:") and b"\n" not in block:  # the common case
-        value = block[6:] if block[5:6] == b" " else block[5:]
-        return "message", value.decode("utf-8", "replace")
-    event, data = "message", []
+        payload = block[6:] if block[5:6] == b" " else block[5:]
+        return "message", payload.decode("utf-8", "replace")
+    event, data = "message", list[str]()
     for line in block.decode("utf-8", "replace").split("\n"):
         if not line or line[0] == ":":
             continue
