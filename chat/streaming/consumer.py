@@ -86,12 +86,16 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         if isinstance(after_seq, bool) or not isinstance(after_seq, int) or after_seq < 0:
             await self.send_json({"type": "error", "code": "invalid_after_seq"})
             return
-        if not isinstance(message_id, str) or not await self._message_in_conversation(message_id):
-            await self.send_json(
-                {"type": "error", "code": "unknown_message", "message_id": message_id}
-            )
-            return
+        # Live events wait from here on: none may overtake a resume being handled (while
+        # its message is looked up), only one that had not arrived yet.
         async with self.sending:
+            if not isinstance(message_id, str) or not await self._message_in_conversation(
+                message_id
+            ):
+                await self.send_json(
+                    {"type": "error", "code": "unknown_message", "message_id": message_id}
+                )
+                return
             # Live events may have overtaken the resume on this socket. If they carried on
             # right after the client's seq, it has them all, in order: do not send them twice.
             first_live = self.first_live_seq.pop(message_id, None)
