@@ -21,14 +21,16 @@ from typing import Any
 
 _FRAME = re.compile(r"^(?P<func>.*) \((?P<file>.*?)(?::\d+)?\)$")
 # Where a sample's time goes: the first area whose marker is in any "file:function" of
-# its stack (the order matters: group_send runs inside bus.publish).
+# its stack (the order matters: an append runs inside the relay).
 AREAS = [
     ("database (Django ORM, sqlite3/psycopg)", ("django/db/", "sqlite3", "psycopg")),
     ("channel layer: group_send", ("RedisChannelLayer.group_send",)),
     ("channel layer: receive", ("RedisChannelLayer.receive",)),
-    ("replay buffer: XADD/XRANGE", ("bus.py:publish", "bus.py:replay")),
+    ("replay buffer + live: appends", ("bus.py:append", "bus.py:publish")),
+    ("live feed: XREAD, dispatch", ("live.py:", "ConversationConsumer.live_event")),
+    ("replay buffer: XRANGE", ("bus.py:replay",)),
     ("upstream: HTTP read + SSE parse", ("UpstreamClient.stream", "UpstreamClient._attempt")),
-    ("relay: coalescing, events", ("chat/streaming/relay.py",)),
+    ("relay: coalescing, events", ("chat/streaming/relay.py", "ReplyRun.apply")),
     (
         "websocket out (autobahn, daphne)",
         ("autobahn/", "daphne/ws_protocol", "Server.handle_reply"),

@@ -86,24 +86,50 @@ def memory_kib(pid: int) -> dict[str, int]:
 
 
 class RssSampler:
-    """Sample VmRSS of some processes every ``interval`` seconds; keep each one's maximum."""
+    """Sample VmRSS of some processes every ``interval`` seconds; keep each one's maximum.
+
+    ``timeline`` keeps every sample as ``(unix time, {name: (CPU seconds, RSS KiB)})``:
+    the CPU of a window of the round (steady streaming, without the start and the end),
+    and an RSS curve over a long round.
+    """
 
     def __init__(self, pids: dict[str, int], interval: float = 0.2) -> None:
         self.pids = pids
         self.interval = interval
         self.peak_kib: dict[str, int] = dict.fromkeys(pids, 0)
+        self.timeline: list[tuple[float, dict[str, tuple[float, int]]]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="rss-sampler", daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            sample: dict[str, tuple[float, int]] = {}
             for name, pid in self.pids.items():
                 try:
                     rss = memory_kib(pid).get("VmRSS", 0)
+                    sample[name] = (cpu_seconds(pid), rss)
                 except OSError:
                     continue
                 self.peak_kib[name] = max(self.peak_kib[name], rss)
+            self.timeline.append((time.time(), sample))
             self._stop.wait(self.interval)
+
+    def cpu_between(self, name: str, start: float, end: float) -> float | None:
+        """CPU seconds ``name`` used between two unix times (nearest samples inside)."""
+        inside = [(at, s[name][0]) for at, s in self.timeline if start <= at <= end and name in s]
+        if len(inside) < 2:
+            return None
+        (t0, c0), (t1, c1) = inside[0], inside[-1]
+        return (c1 - c0) * (end - start) / (t1 - t0) if t1 > t0 else None
+
+    def rss_curve(self, name: str, every: float = 10.0) -> list[tuple[float, float]]:
+        """(seconds since the first sample, RSS MiB) about every ``every`` seconds."""
+        curve: list[tuple[float, float]] = []
+        first = self.timeline[0][0] if self.timeline else 0.0
+        for at, sample in self.timeline:
+            if name in sample and (not curve or at - first - curve[-1][0] >= every):
+                curve.append((round(at - first, 1), round(sample[name][1] / 1024, 1)))
+        return curve
 
     def __enter__(self) -> RssSampler:
         self._thread.start()

@@ -168,7 +168,9 @@ async def read_frames(stream: PipelineStream, deadline: float) -> None:
             raw = await asyncio.wait_for(ws.recv(decode=False), deadline - loop.time())
             now = time.time()
             stream.frames.append((now, raw))
-            if b'"type":"status"' in raw:
+            # The end comes as a status event, or as a snapshot (the consumer's catch-up
+            # from the database when the reply went quiet before its status came live).
+            if b'"type":"status"' in raw or b'"type":"snapshot"' in raw:
                 event = json.loads(raw)
                 if event.get("status") in FINAL:
                     stream.final_status, stream.done_at = event["status"], now
@@ -221,8 +223,13 @@ async def drive(
     timeout: float,
     tag: str,
     py_spy: str | None,
+    steady: tuple[float, float] = (0.0, 0.0),
 ) -> dict[str, Any]:
-    """Open the websockets, then start every send and direct stream at once; measure."""
+    """Open the websockets, then start every send and direct stream at once; measure.
+
+    ``steady``: seconds after the sends between which the streams are all flowing (no
+    claim, no end); each process's CPU in that window is reported too.
+    """
     import httpx
     import redis
 
@@ -301,6 +308,10 @@ async def drive(
             "runqueue_wait_seconds": round(waits_after[name] - waits_before[name], 2),
             "rss_peak_mib": round(sampler.peak_kib[name] / 1024, 1),
             **({"vm_hwm_mib": round(memory[name]["VmHWM"] / 1024, 1)} if name in memory else {}),
+            "cpu_steady_seconds": sampler.cpu_between(
+                name, started + steady[0], started + steady[1]
+            ),
+            "rss_curve_mib": sampler.rss_curve(name) if name in stack.workers else None,
         }
         for name in pids
     }
@@ -402,7 +413,13 @@ def analyse_pipeline(
     missing = len(set(range(1, max(seqs, default=0) + 1)) - set(seqs))
     out_of_order = sum(1 for a, b in zip(seqs, seqs[1:], strict=False) if b <= a)
     deltas = [(at, e) for at, e in own if e["type"] == "delta"]
-    received = {kind: "".join(e.get(kind, "") for _at, e in deltas) for kind in expected}
+    received = {kind: "" for kind in expected}
+    for _at, e in own:  # a snapshot replaces the text so far, as the browser does
+        for kind in expected:
+            if e["type"] == "snapshot":
+                received[kind] = e.get(kind, "")
+            elif e["type"] == "delta":
+                received[kind] += e.get(kind, "")
     prefix = {kind: common_prefix(received[kind], expected[kind]) for kind in expected}
 
     # Piece k is delivered by the first frame whose running text covers its last character.
@@ -449,6 +466,7 @@ def analyse_pipeline(
         and row.content == expected["content"],
         "events": len(own),
         "delta_events": len(deltas),
+        "snapshots": sum(1 for _at, e in own if e["type"] == "snapshot"),
         "seq_duplicates": duplicates,
         "seq_missing": missing,
         "seq_out_of_order": out_of_order,
@@ -542,10 +560,11 @@ def run_round(
     ]
     nominal = 2 * tokens / rate if rate else 5.0
     timeout = max(60.0, 4 * nominal + 30 + 0.2 * n)
+    steady = (0.35 * nominal, 0.85 * nominal)
     quiet = wait_for_quiet(quiet_wait) if quiet_wait else None
     dbwrites.reset()
     offsets = {name: len(stack.procs[name].output()) for name in (*stack.workers, "web")}
-    measured = asyncio.run(drive(stack, streams, directs, timeout, tag, py_spy))
+    measured = asyncio.run(drive(stack, streams, directs, timeout, tag, py_spy, steady))
     time.sleep(1.0)  # let the simulator flush the trace of the last responses
     stack.check_alive()
 
@@ -629,6 +648,7 @@ def run_round(
         "streams": n,
         "tokens_per_phase": tokens,
         "rate_per_stream": rate,
+        "steady_window_seconds": steady,
         "completed": completed,
         "tokens_expected": sum(r["pieces"] for r in per_stream),
         "tokens_lost": sum(r["tokens_lost"] for r in per_stream),
@@ -637,6 +657,7 @@ def run_round(
         "seq_duplicates": sum(r["seq_duplicates"] for r in per_stream),
         "seq_missing": sum(r["seq_missing"] for r in per_stream),
         "seq_out_of_order": sum(r["seq_out_of_order"] for r in per_stream),
+        "snapshots": sum(r["snapshots"] for r in per_stream),
         "latency_pipeline": pipeline,
         "latency_pipeline_newest_piece_per_frame": distribution(newest_latencies),
         # second of the round (by simulator write time): [pieces, p50 ms, p99 ms]

@@ -189,23 +189,8 @@ AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "config.proxies.client_ip"
 AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)
 
-# --- Redis: broker, channel layer, replay buffer, cancel flags --------------------------
+# --- Redis: broker, replay buffers and live streams, cancel flags ----------------------
 REDIS_URL = os.environ.get("REDIS_URL") or f"unix://{bundled_redis_socket(VAR_DIR)}"
-CHANNEL_LAYERS = {
-    "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {
-            # redis-py's pools raise (not wait) when full: hundreds of concurrent streams
-            # and sockets need room. The socket timeout must exceed channels_redis' 5 s
-            # blocking receive, or every idle websocket dies after 5 s.
-            "hosts": [{"address": REDIS_URL, "max_connections": 2000, "socket_timeout": 15}],
-            # Per channel; each daphne process's inbox is one channel, so a busy web
-            # process needs room (past it, events are dropped and refilled late).
-            "capacity": 20000,
-            "expiry": 30,
-        },
-    },
-}
 CELERY_BROKER_URL = celery_broker_url(REDIS_URL)
 CELERY_RESULT_BACKEND = None
 # Separate queues let several Ponder stacks share one Redis (the test suite runs two).

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from .commands import daphne_argv, worker_argv
+from .commands import daphne_argv, worker_argv, worker_processes
 from .procs import Child, log, stop_all
 from .services import project_env, start_bundled_redis, start_simulator, wait_for_http
 
@@ -32,7 +32,7 @@ def bundled_redis_socket() -> Path:
 
 
 def serve() -> int:
-    """Migrate, then supervise Redis, the simulator (without a key), daphne and one worker."""
+    """Migrate, then supervise Redis, the simulator (without a key), daphne and the workers."""
     port = os.environ.get("PORT", "8000")
     env = project_env()
     children: list[Child] = []
@@ -65,9 +65,14 @@ def serve() -> int:
             log("ponder", f"no DASHSCOPE_API_KEY: replies come from the simulator at {base_url}")
         manage("migrate", "--noinput", env=env)
         manage("collectstatic", "--noinput", "--verbosity", "0", env=env)
-        children.append(Child("web", daphne_argv(port), env))
-        children.append(Child("worker", worker_argv(), env))
-        wait_for_http(f"http://127.0.0.1:{port}/accounts/login/", children[-2])
+        web = Child("web", daphne_argv(port), env)
+        children.append(web)
+        count = worker_processes(env)
+        for i in range(1, count + 1):
+            # One node name per process, so pings and the health check count each one.
+            name, node = ("worker", None) if count == 1 else (f"worker-{i}", f"worker{i}@%h")
+            children.append(Child(name, worker_argv(name=node, env=env), env))
+        wait_for_http(f"http://127.0.0.1:{port}/accounts/login/", web)
         log("ponder", f"Ponder is running on http://127.0.0.1:{port}/  (Ctrl-C stops everything)")
         while True:
             for child in children:

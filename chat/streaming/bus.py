@@ -1,8 +1,10 @@
-"""Every ``ponder:*`` Redis key, and where stream events go: the replay buffer and the group.
+"""Every ``ponder:*`` Redis key, and where stream events go: the replay buffer and live.
 
 Every event of an assistant message has a ``seq`` (1, 2, 3…). It is stored in the Redis
 Stream ``ponder:replay:<message id>`` under the entry id ``0-<seq>``, so ``XRANGE`` by seq
-is trivial. One Lua script appends, atomically:
+is trivial, and in the same step added to ``ponder:live:<conversation id>``, the stream
+the websocket processes read live (``live.LiveFeed``): live delivery and replay are one
+write. One Lua script appends, atomically:
 
 * only for the buffer's owner (``ponder:owner:<message id>``: the streaming worker's
   lease, or ``ENDED`` once the reaper or a stop before the claim took the reply over), so
@@ -15,7 +17,7 @@ is trivial. One Lua script appends, atomically:
 from __future__ import annotations
 
 import asyncio
-import json
+import hashlib
 import logging
 import uuid
 import weakref
@@ -24,9 +26,10 @@ from typing import Any, Literal, cast
 
 import redis
 import redis.asyncio as aioredis
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
+from redis.exceptions import NoScriptError
+
+from chat.upstream import fastjson
 
 logger = logging.getLogger(__name__)
 
@@ -57,8 +60,14 @@ if last < seq - 1 and ARGV[5] ~= '1' then return 'lost' end
 redis.call('XADD', KEYS[1], '0-' .. ARGV[2], 'e', ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[4])
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 'e', ARGV[3])
+redis.call('EXPIRE', KEYS[3], ARGV[4])
 return 'ok'
 """
+APPEND_SHA = hashlib.sha1(APPEND_SCRIPT.encode()).hexdigest()
+# Entries a conversation's live stream keeps: readers only need what arrived since their
+# last read; anything older is in the replay buffers.
+LIVE_MAXLEN = 1000
 
 
 def replay_key(message_id: uuid.UUID | str) -> str:
@@ -83,12 +92,17 @@ def daily_key(day: date) -> str:
     return f"ponder:daily:{day.isoformat()}"
 
 
-def group_name(conversation_id: uuid.UUID | str) -> str:
-    return f"conversation.{conversation_id}"
+def live_key(conversation_id: uuid.UUID | str) -> str:
+    """The conversation's live stream: every appended event of its messages, in order."""
+    return f"ponder:live:{conversation_id}"
 
 
 def encode(event: Event) -> str:
-    return json.dumps(event, ensure_ascii=False, separators=(",", ":"))
+    return fastjson.dumps(event)
+
+
+def decode(raw: bytes | str) -> Event:
+    return cast(Event, fastjson.loads(raw))
 
 
 # --- async side (the worker's loop, the websocket consumer) ------------------------------
@@ -113,42 +127,58 @@ def async_redis() -> aioredis.Redis:
     return client
 
 
-def _append_args(event: Event, owner: str, may_start: bool) -> tuple[list[str], list[Any]]:
+def _append_args(
+    event: Event, owner: str, conversation_id: uuid.UUID | str, may_start: bool
+) -> tuple[list[str], list[Any]]:
     message_id = event["message_id"]
-    keys = [replay_key(message_id), owner_key(message_id)]
-    args = [owner, event["seq"], encode(event), REPLAY_TTL_SECONDS, "1" if may_start else "0"]
+    keys = [replay_key(message_id), owner_key(message_id), live_key(conversation_id)]
+    args = [
+        owner, event["seq"], encode(event), REPLAY_TTL_SECONDS, "1" if may_start else "0",
+        LIVE_MAXLEN,
+    ]  # fmt: skip
     return keys, args
 
 
-async def append(event: Event, owner: str, *, may_start: bool = False) -> AppendResult:
-    """Append ``event`` to its message's replay buffer, as ``owner``; see the module doc.
+async def append(
+    event: Event, owner: str, conversation_id: uuid.UUID | str, *, may_start: bool = False
+) -> AppendResult:
+    """Append ``event`` to its message's replay buffer and live, as ``owner``; see the module doc.
 
     ``may_start`` lets the event follow a hole (a snapshot, or the reaper's final status,
     which stand on their own). Raises redis errors when Redis is unreachable.
     """
-    keys, args = _append_args(event, owner, may_start)
+    keys, args = _append_args(event, owner, conversation_id, may_start)
     result = await async_redis().eval(APPEND_SCRIPT, len(keys), *keys, *args)
     return cast(AppendResult, result.decode())
 
 
-async def send_live(conversation_id: uuid.UUID | str, event: Event) -> None:
-    """Send an appended event to the conversation's sockets; best effort.
+async def append_many(
+    items: list[tuple[Event, str, uuid.UUID | str]],
+) -> list[AppendResult | Exception]:
+    """Append many ``(event, owner, conversation id)`` in one round trip, in order.
 
-    A client that misses one fills the gap from the buffer.
+    Each item's answer is what ``append`` would return, or the error that append met.
+    Raises redis errors when Redis is unreachable (then nothing may have been appended).
     """
-    try:
-        await get_channel_layer().group_send(
-            group_name(conversation_id), {"type": "stream.event", "event": event}
-        )
-    except Exception:
-        logger.warning("live send of %s seq %s failed; clients catch up from the buffer",
-                       event["message_id"], event["seq"], exc_info=True)  # fmt: skip
+    client = async_redis()
+    for attempt in (1, 2):
+        pipe = client.pipeline(transaction=False)
+        for event, owner, conversation_id in items:
+            keys, args = _append_args(event, owner, conversation_id, False)
+            pipe.execute_command("EVALSHA", APPEND_SHA, len(keys), *keys, *args)
+        results = await pipe.execute(raise_on_error=False)
+        if attempt == 1 and any(isinstance(r, NoScriptError) for r in results):
+            # Redis restarted (or flushed its scripts): load it and send the batch again;
+            # what did land answers "duplicate" the second time.
+            await client.script_load(APPEND_SCRIPT)
+            continue
+        break
+    return [r if isinstance(r, Exception) else cast(AppendResult, r.decode()) for r in results]
 
 
 async def publish_final(conversation_id: uuid.UUID | str, event: Event) -> None:
-    """Append and send the final event of a reply no worker holds (reaped, or never claimed)."""
-    await append(event, ENDED, may_start=True)
-    await send_live(conversation_id, event)
+    """Append the final event of a reply no worker holds (reaped, or never claimed)."""
+    await append(event, ENDED, conversation_id, may_start=True)
 
 
 async def fence(message_id: uuid.UUID | str) -> None:
@@ -162,7 +192,7 @@ async def replay(message_id: uuid.UUID | str, after_seq: int) -> list[Event]:
         StreamEntries,
         await async_redis().xrange(replay_key(message_id), min=f"(0-{after_seq}", max="+"),
     )
-    return [json.loads(fields[b"e"]) for _entry_id, fields in entries]
+    return [decode(fields[b"e"]) for _entry_id, fields in entries]
 
 
 async def cancelled(message_ids: list[uuid.UUID]) -> set[uuid.UUID]:
@@ -181,16 +211,13 @@ def sync_redis() -> redis.Redis:
 
 
 def publish_ended(conversation_id: uuid.UUID | str, event: Event) -> None:
-    """Append and send the final event of a reply no worker holds (stopped before its claim)."""
+    """Append the final event of a reply no worker holds (stopped before its claim)."""
     client = sync_redis()
     try:
-        keys, args = _append_args(event, ENDED, may_start=True)
+        keys, args = _append_args(event, ENDED, conversation_id, may_start=True)
         client.eval(APPEND_SCRIPT, len(keys), *keys, *args)
     finally:
         client.close()
-    async_to_sync(get_channel_layer().group_send)(
-        group_name(conversation_id), {"type": "stream.event", "event": event}
-    )
 
 
 def request_cancel(message_id: uuid.UUID | str) -> None:

@@ -1,10 +1,11 @@
 """``/ws/conversations/<id>/``: push a conversation's stream events to its owner.
 
-Per message the consumer holds the last seq sent: live events at or below it are dropped
+Live events come from the process's ``LiveFeed`` (the conversation's live stream). Per
+message the consumer holds the last seq sent: live events at or below it are dropped
 (already replayed), and a live event past a gap first pulls the missing ones from the
-replay buffer. Live delivery is best effort (an overloaded channel layer drops events),
-so a message that goes quiet before its final status is also refilled from the buffer:
-a dropped *last* event has no later one to reveal the gap. Where the buffer cannot serve
+replay buffer. Live delivery is best effort (a Redis outage interrupts it), so a
+message that goes quiet before its final status is also refilled from the buffer: a
+missed *last* event has no later one to reveal the gap. Where the buffer cannot serve
 (Redis lost it, or the end never reached it), the database's ``snapshot`` of the message
 does: its text is exactly that of events 1..``stream_seq``.
 """
@@ -25,13 +26,14 @@ from accounts.languages import language_for_scope
 from chat import metrics
 from chat.models import Conversation, Message
 
-from . import bus
+from . import bus, live
 from .events import localized_event, message_snapshot
 
 logger = logging.getLogger(__name__)
 
 CLOSE_FORBIDDEN = 4403
 REFILL_AFTER_SECONDS = 3.0
+STORED_TIMEOUT_SECONDS = 2.0
 
 
 def continuation(events: list[dict[str, Any]], last_seq: int) -> int | None:
@@ -52,7 +54,6 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated or not await self._owns_conversation(user):
             await self.close(code=CLOSE_FORBIDDEN)  # before accept: the handshake is refused
             return
-        self.group = bus.group_name(self.conversation_id)
         self.language = language_for_scope(self.scope)  # of the error messages it sends
         self.last_seq: dict[str, int] = {}
         # The seq of the first event sent live for a message nobody resumed yet.
@@ -60,20 +61,25 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         self.known_messages: set[str] = set()
         self.open_since: dict[str, float] = {}  # unfinished message → time of its last event
         self.sending = asyncio.Lock()  # the refill task and the handlers share last_seq
-        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.live: asyncio.Queue[bytes] = asyncio.Queue()
+        await live.feed().follow(self.conversation_id, self.live.put_nowait)
+        self.following = True
         await self.accept()
         metrics.WEBSOCKETS.inc()
         self.counted = True
+        self.live_task = asyncio.create_task(self._send_live_events())
         self.refill_task = asyncio.create_task(self._refill_quiet_messages())
 
     async def disconnect(self, code: int) -> None:
         if getattr(self, "counted", False):
             self.counted = False
             metrics.WEBSOCKETS.dec()
-        if hasattr(self, "refill_task"):
-            self.refill_task.cancel()
-        if hasattr(self, "group"):
-            await self.channel_layer.group_discard(self.group, self.channel_name)
+        for task in ("live_task", "refill_task"):
+            if hasattr(self, task):
+                getattr(self, task).cancel()
+        if getattr(self, "following", False):
+            self.following = False
+            live.feed().unfollow(self.conversation_id, self.live.put_nowait)
 
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if not isinstance(content, dict) or content.get("type") != "resume":
@@ -83,12 +89,16 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         if isinstance(after_seq, bool) or not isinstance(after_seq, int) or after_seq < 0:
             await self.send_json({"type": "error", "code": "invalid_after_seq"})
             return
-        if not isinstance(message_id, str) or not await self._message_in_conversation(message_id):
-            await self.send_json(
-                {"type": "error", "code": "unknown_message", "message_id": message_id}
-            )
-            return
+        # Live events wait from here on: none may overtake a resume being handled (while
+        # its message is looked up), only one that had not arrived yet.
         async with self.sending:
+            if not isinstance(message_id, str) or not await self._message_in_conversation(
+                message_id
+            ):
+                await self.send_json(
+                    {"type": "error", "code": "unknown_message", "message_id": message_id}
+                )
+                return
             # Live events may have overtaken the resume on this socket. If they carried on
             # right after the client's seq, it has them all, in order: do not send them twice.
             first_live = self.first_live_seq.pop(message_id, None)
@@ -98,8 +108,16 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             self.open_since[message_id] = time.monotonic()
             await self._send_buffered(message_id, consult_db=True)
 
-    async def stream_event(self, payload: dict[str, Any]) -> None:
-        event = payload["event"]
+    async def _send_live_events(self) -> None:
+        while True:
+            raw = await self.live.get()
+            try:
+                await self.live_event(raw)
+            except Exception:
+                logger.warning("sending a live event failed", exc_info=True)
+
+    async def live_event(self, raw: bytes) -> None:
+        event = bus.decode(raw)
         message_id, seq = event["message_id"], event["seq"]
         async with self.sending:
             last = self.last_seq.get(message_id)
@@ -112,9 +130,10 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             if last is None:
                 self.first_live_seq[message_id] = seq
             self.known_messages.add(message_id)
-            await self._send_event(event)
+            await self._send_event(event, raw.decode())
 
-    async def _send_event(self, event: dict[str, Any]) -> None:
+    async def _send_event(self, event: dict[str, Any], text: str | None = None) -> None:
+        """Send ``event`` (``text`` is its JSON when the caller has it already)."""
         message_id = event["message_id"]
         self.last_seq[message_id] = event["seq"]
         if event["type"] in ("status", "snapshot") and event["status"] in Message.FINISHED:
@@ -124,7 +143,8 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         if event.get("error"):  # said in the socket's language; deltas, the hot path, skip it
             with translation.override(self.language):
                 event = localized_event(event)
-        await self.send_json(event)
+            text = None
+        await self.send(text_data=text if text is not None else bus.encode(event))
 
     async def _send_buffered(
         self, message_id: str, up_to: int | None = None, *, consult_db: bool = False
@@ -149,25 +169,24 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
             await self._send_event(event)
 
     async def _send_stored(self, message_id: str) -> None:
-        """Send the database's snapshot of a message when it is ahead of the client."""
-        message = await Message.objects.filter(
-            id=message_id, conversation_id=self.conversation_id
-        ).afirst()
+        """Send the database's snapshot of a message when it is ahead of the client.
+
+        Live events wait while this runs: a database that does not answer within
+        ``STORED_TIMEOUT_SECONDS`` is skipped (the next refill asks again).
+        """
+        query = Message.objects.filter(id=message_id, conversation_id=self.conversation_id)
+        try:
+            message = await asyncio.wait_for(query.afirst(), STORED_TIMEOUT_SECONDS)
+        except TimeoutError:
+            logger.warning("no stored snapshot of %s: the database did not answer", message_id)
+            return
         if message is not None and message.stream_seq > self.last_seq[message_id]:
             await self._send_event(message_snapshot(message))
 
     async def _refill_quiet_messages(self) -> None:
-        """Every few seconds, catch up quiet unfinished messages and rejoin the group.
-
-        Rejoining costs one Redis command and restores live delivery after Redis lost
-        its data (and with it the group's members).
-        """
+        """Every few seconds, catch up quiet unfinished messages from the buffer."""
         while True:
             await asyncio.sleep(REFILL_AFTER_SECONDS)
-            try:
-                await self.channel_layer.group_add(self.group, self.channel_name)
-            except Exception:
-                logger.warning("rejoining %s failed", self.group, exc_info=True)
             now = time.monotonic()
             quiet = [m for m, at in self.open_since.items() if now - at >= REFILL_AFTER_SECONDS]
             for message_id in quiet:

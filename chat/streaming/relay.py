@@ -49,6 +49,7 @@ class Relay:
         self.committed_reasoning: list[str] = []
         self.committed_content: list[str] = []
         self.backlog_chars = 0  # text in pending and the outbox
+        self.rewrites = 0  # snapshots committed: each replaced the committed text
         self.fenced = False
         self._reasoning: list[str] = []
         self._content: list[str] = []
@@ -129,24 +130,71 @@ class Relay:
             self._outbox.popleft()
             self._commit(event)
             self.backlog_chars -= text_length(queued)
-            await bus.send_live(self.conversation_id, event)
             metrics.EVENTS_RELAYED.labels(event["type"]).inc()
 
     async def _append(self, event: Event) -> Event:
         """Append ``event``, or the snapshot standing for it when the buffer lost events."""
         if self.fenced:
             raise LeaseLost
-        result = await bus.append(event, self.lease)
+        result = await bus.append(event, self.lease, self.conversation_id)
         if result == "lost":
             logger.warning("reply %s: the replay buffer lost events; appending a snapshot",
                            self.message_id)  # fmt: skip
             reasoning, content = self._text_with(event)
             event = snapshot_of(event, reasoning, content)
-            result = await bus.append(event, self.lease, may_start=True)
+            result = await bus.append(event, self.lease, self.conversation_id, may_start=True)
         if result == "fenced":
             self.fenced = True
             raise LeaseLost
         return event
+
+    # --- the beat's batched flush (``Beat``): every reply's events in one round trip ---
+
+    @property
+    def busy(self) -> bool:
+        """A flush of its own holds the relay (the end, a snapshot, waiting for room)."""
+        return self._lock.locked()
+
+    async def lock(self) -> None:
+        await self._lock.acquire()
+
+    def unlock(self) -> None:
+        self._lock.release()
+
+    def batch(self, *, coalesce: bool) -> list[Event]:
+        """Turn pending text into events and return the outbox, to append in this order.
+
+        With ``coalesce`` (Redis is failing), pending text waits behind a non-empty
+        outbox, as in ``flush``. Call it holding the lock, and ``take`` the answers.
+        """
+        if self.fenced:
+            raise LeaseLost
+        if not (coalesce and self._outbox):
+            self.seal()
+        return list(self._outbox)
+
+    def take(self, results: list[bus.AppendResult | Exception]) -> str:
+        """Commit the events a batch appended; return "ok", or why it stopped early.
+
+        "lost": the buffer lost events (``flush`` appends the snapshot); "error": Redis
+        refused one. The events not committed stay in the outbox, in order.
+        """
+        for result in results:
+            if isinstance(result, Exception):
+                return "error"
+            if result == "fenced":
+                self.fenced = True
+                raise LeaseLost
+            if result == "lost":
+                return "lost"
+            event = self._outbox.popleft()  # "ok", or "duplicate": it landed before
+            self._commit(event)
+            self.backlog_chars -= text_length(event)
+            metrics.EVENTS_RELAYED.labels(event["type"]).inc()
+        if self._outbox_since is not None and not self._outbox:
+            metrics.ADDED_LATENCY.observe(time.monotonic() - self._outbox_since)
+            self._outbox_since = None
+        return "ok"
 
     def _text_with(self, event: Event) -> tuple[str, str]:
         reasoning = "".join(self.committed_reasoning) + event.get("reasoning", "")
@@ -156,6 +204,7 @@ class Relay:
     def _commit(self, event: Event) -> None:
         self.seq = event["seq"]
         if event["type"] == "snapshot":
+            self.rewrites += 1
             self.committed_reasoning = [event["reasoning"]]
             self.committed_content = [event["content"]]
             return

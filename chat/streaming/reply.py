@@ -34,7 +34,7 @@ from . import bus, store, titles
 from .errortext import ATTACHMENT_UNAVAILABLE_TEXT, INTERNAL_ERROR_TEXT, SHUTDOWN_TEXT
 from .events import status_event
 from .relay import LeaseLost, Relay
-from .store import DbRunner, Progress, ReplyJob, SaveOutcome
+from .store import DbRunner, Progress, ProgressSave, ReplyJob, SaveOutcome
 
 logger = logging.getLogger(__name__)
 
@@ -73,9 +73,16 @@ class ReplyRun:
     reasoning_parts: list[str] = field(default_factory=list)
     content_parts: list[str] = field(default_factory=list)
     error: UpstreamError | None = None
-    saved_seq: int = -1
+    # What the database holds: the text of events 1..saved_seq, which is the relay's
+    # first saved_parts committed parts (of its committed text as of saved_rewrites).
+    # The first save, and any after the row was found out of step, rewrites the text.
+    saved_seq: int = 0
+    saved_parts: tuple[int, int] = (0, 0)
+    saved_rewrites: int = 0
+    rewrite_next: bool = True
     last_saved: float = field(default_factory=time.monotonic)
-    save_task: asyncio.Task[None] | None = None
+    # The save in that batch, and the relay's rewrites and part counts it was built from.
+    saving: tuple[ProgressSave, int, tuple[int, int]] | None = None
     flush_task: asyncio.Task[None] | None = None
     # The end is being written; heartbeats go on meanwhile, so a final write retried
     # through a database blip does not get the reply reaped.
@@ -119,11 +126,6 @@ class ReplyRun:
             seq=seq,
         )
 
-    def streamed(self) -> Progress:
-        """Return the text clients may hold (committed events) and its seq."""
-        reasoning, content, seq = self.relay.committed_text()
-        return dataclasses.replace(self.progress, reasoning=reasoning, content=content, seq=seq)
-
     def start_flush(self) -> None:
         if self.relay.has_unsent and (self.flush_task is None or self.flush_task.done()):
             self.flush_task = asyncio.create_task(self._flush(), context=self.context)
@@ -144,32 +146,57 @@ class ReplyRun:
                 logger.info("reply %s: appending works again", self.job.message_id)
             self.flush_failing = False
 
-    def maybe_save(self) -> None:
-        """Start a background save when the streamed text changed (1 s) or a heartbeat is due."""
-        if self.save_task is not None and not self.save_task.done():
-            return
-        elapsed = time.monotonic() - self.last_saved
-        changed = self.relay.seq != self.saved_seq
-        due = settings.STREAM_PERSIST_SECONDS if changed else settings.STREAM_HEARTBEAT_SECONDS
-        if elapsed < due:
-            return
-        self.last_saved = time.monotonic()
-        self.save_task = asyncio.create_task(self._save(self.streamed()), context=self.context)
+    def took(self, outcome: str, error: Exception | None) -> None:
+        """Take the outcome of this reply's share of the beat's batched flush."""
+        if outcome == "fenced":
+            self.handle.stop("lease_lost")
+        elif outcome == "lost":
+            self.start_flush()  # appends the snapshot that stands for the lost events
+        elif outcome == "error":
+            if not self.flush_failing:
+                logger.warning("reply %s: appending failed (%s); holding the text until "
+                               "Redis answers", self.job.message_id, type(error).__name__)  # fmt: skip
+            self.flush_failing = True
+        elif self.flush_failing:
+            logger.info("reply %s: appending works again", self.job.message_id)
+            self.flush_failing = False
 
-    async def _save(self, snapshot: Progress) -> None:
-        try:
-            outcome = await self.db(
-                store.save_progress, self.job.message_id, self.job.lease, snapshot
-            )
-        except Exception as exc:
-            # Try again at the next beat; a stopped heartbeat would get the reply reaped.
-            logger.warning("reply %s: saving progress failed (%s)",
-                           self.job.message_id, type(exc).__name__)  # fmt: skip
-            return
-        self.saved_seq = snapshot.seq
-        if outcome is SaveOutcome.LEASE_LOST and self.finishing:
+    def progress_save(self, now: float) -> ProgressSave | None:
+        """Return this reply's share of the beat's save: new text, or a due heartbeat."""
+        relay = self.relay
+        unchanged = relay.seq == self.saved_seq and not self.rewrite_next
+        if unchanged and now - self.last_saved < settings.STREAM_HEARTBEAT_SECONDS:
+            return None
+        reasoning_parts, content_parts = relay.committed_reasoning, relay.committed_content
+        append = not self.rewrite_next and relay.rewrites == self.saved_rewrites
+        start_reasoning, start_content = self.saved_parts if append else (0, 0)
+        save = ProgressSave(
+            message_id=self.job.message_id,
+            lease=self.job.lease,
+            seq=relay.seq,
+            base_seq=self.saved_seq if append else None,
+            reasoning="".join(reasoning_parts[start_reasoning:]),
+            content="".join(content_parts[start_content:]),
+            first_token_at=self.progress.first_token_at,
+            answer_started_at=self.progress.answer_started_at,
+        )
+        self.last_saved = now
+        self.saving = (save, relay.rewrites, (len(reasoning_parts), len(content_parts)))
+        return save
+
+    def saved(self, outcome: SaveOutcome) -> None:
+        """Take the outcome of this reply's share of a batched save."""
+        assert self.saving is not None
+        save, rewrites, parts = self.saving
+        self.saving = None
+        if outcome is SaveOutcome.SAVED:
+            self.saved_seq, self.saved_parts, self.saved_rewrites = save.seq, parts, rewrites
+            self.rewrite_next = False
+        elif outcome is SaveOutcome.OUT_OF_STEP:
+            self.rewrite_next = True
+        elif outcome is SaveOutcome.LEASE_LOST and self.finishing:
             return  # the end was written meanwhile: this heartbeat simply came after it
-        if outcome is SaveOutcome.LEASE_LOST:
+        elif outcome is SaveOutcome.LEASE_LOST:
             logger.warning("reply %s: lost its lease; stopping", self.job.message_id)
             self.handle.stop("lease_lost")
         elif outcome is SaveOutcome.CANCEL_REQUESTED:
@@ -180,13 +207,19 @@ class Beat:
     """One steady beat for every reply of a worker process: flush, save, check stops.
 
     A timer task per reply would wake the loop thousands of times a second at a few
-    hundred streams; one beat wakes it once per coalescing period. Flushes and saves run
-    as tasks of their own, so a slow Redis never delays a heartbeat, nor the reverse.
+    hundred streams; one beat wakes it once per coalescing period. About once a second
+    it saves the new text of every reply in one batched database write (which is also
+    their heartbeat). Flushes and saves run as tasks of their own, so a slow Redis never
+    delays a heartbeat, nor the reverse.
     """
 
     def __init__(self) -> None:
         self.runs: set[ReplyRun] = set()
         self._task: asyncio.Task[None] | None = None
+        self._flush_task: asyncio.Task[None] | None = None
+        self._save_task: asyncio.Task[None] | None = None
+        self._last_save = time.monotonic()
+        self._save_failing = False
         self._cancel_check: asyncio.Task[None] | None = None
         self._last_cancel_check = 0.0
 
@@ -202,10 +235,80 @@ class Beat:
     async def _beat(self) -> None:
         while self.runs:
             await asyncio.sleep(settings.STREAM_COALESCE_SECONDS)
-            for run in list(self.runs):
-                run.start_flush()
-                run.maybe_save()
+            if self._flush_task is None or self._flush_task.done():
+                self._flush_task = asyncio.create_task(self._flush(), context=contextvars.Context())
+            self._maybe_save()
             self._maybe_check_cancels()
+
+    async def _flush(self) -> None:
+        """Append every reply's new events in one Redis round trip (live delivery included).
+
+        A reply whose relay is busy with a flush of its own (the end, a snapshot) sits
+        this beat out; one whose buffer lost events goes on with a flush of its own.
+        """
+        runs = [run for run in self.runs if run.relay.has_unsent and not run.relay.busy]
+        batches: list[tuple[ReplyRun, int]] = []
+        items: list[tuple[bus.Event, str, uuid.UUID | str]] = []
+        for run in runs:
+            await run.relay.lock()  # free (checked above): taken without waiting
+            try:
+                events = run.relay.batch(coalesce=run.flush_failing)
+            except LeaseLost:
+                run.relay.unlock()
+                run.handle.stop("lease_lost")
+                continue
+            batches.append((run, len(events)))
+            items.extend((event, run.job.lease, run.job.conversation_id) for event in events)
+        try:
+            results: list[bus.AppendResult | Exception] = (
+                await bus.append_many(items) if items else []
+            )
+        except Exception as exc:
+            results = [exc] * len(items)
+        start = 0
+        for run, count in batches:
+            answers, start = results[start : start + count], start + count
+            try:
+                outcome = run.relay.take(answers)
+            except LeaseLost:
+                outcome = "fenced"
+            finally:
+                run.relay.unlock()
+            run.took(outcome, next((a for a in answers if isinstance(a, Exception)), None))
+
+    def _maybe_save(self) -> None:
+        """Start the batched save when a second has passed and the last one is done."""
+        now = time.monotonic()
+        if now - self._last_save < settings.STREAM_PERSIST_SECONDS:
+            return
+        if self._save_task is not None and not self._save_task.done():
+            return
+        self._last_save = now
+        batch = [run for run in self.runs if run.progress_save(now) is not None]
+        if not batch:
+            return
+        task = asyncio.create_task(self._save(batch), context=contextvars.Context())
+        self._save_task = task
+
+    async def _save(self, batch: list[ReplyRun]) -> None:
+        saves = [run.saving[0] for run in batch if run.saving is not None]
+        try:
+            outcomes = await batch[0].db(store.save_progress, saves)
+        except Exception as exc:
+            # Try again at the next beat; a stopped heartbeat would get the replies reaped.
+            for run in batch:
+                run.saving = None
+                run.last_saved = float("-inf")  # due again at the next save
+            if not self._save_failing:
+                logger.warning("saving the progress of %d replies failed (%s)",
+                               len(batch), type(exc).__name__)  # fmt: skip
+            self._save_failing = True
+            return
+        if self._save_failing:
+            logger.info("saving progress works again")
+        self._save_failing = False
+        for run in batch:
+            run.saved(outcomes[run.job.message_id])
 
     def _maybe_check_cancels(self) -> None:
         """Look at the cancel flags every half second: a missed pub/sub message is no loss."""
@@ -339,9 +442,10 @@ async def finish_reply(run: ReplyRun, request_title: Callable[[uuid.UUID], None]
     if run.handle.stop_reason == "lease_lost" or run.relay.fenced:
         logger.warning("reply %s: taken over by the reaper; publishing nothing", job.message_id)
         return
+    # The final write does not wait for a progress save in flight (the batch of every
+    # reply, which a database outage can hold for many seconds): a save that lands after
+    # it finds the reply no longer streaming and writes nothing.
     run.finishing = True
-    if run.save_task is not None:
-        await asyncio.gather(run.save_task, return_exceptions=True)
     status, code, text = final_status(run)
     run.relay.seal()
     final_seq = run.relay.next_seq()

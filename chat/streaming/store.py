@@ -15,8 +15,8 @@ from datetime import datetime
 from typing import Any, ParamSpec, Protocol, TypeVar, cast
 
 from django.conf import settings
-from django.db import close_old_connections
-from django.db.models import Q, prefetch_related_objects
+from django.db import close_old_connections, connection, transaction
+from django.db.models import Field, Q, prefetch_related_objects
 from django.utils import timezone
 
 from accounts.policy import policy_for
@@ -251,27 +251,112 @@ class SaveOutcome(enum.Enum):
     SAVED = "saved"
     CANCEL_REQUESTED = "cancel_requested"
     LEASE_LOST = "lease_lost"
+    # The database holds another seq than the save built on (a save whose answer was lost
+    # did commit): nothing was written; the next save rewrites the whole text.
+    OUT_OF_STEP = "out_of_step"
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressSave:
+    """One reply's share of a beat's batched progress save (its heartbeat too).
+
+    With ``base_seq``, ``reasoning`` and ``content`` are what events ``base_seq + 1 ..
+    seq`` added, appended to the stored text only if the row is still at ``base_seq``;
+    without, they are the whole text of events 1..``seq`` (after a snapshot, or when the
+    row is out of step).
+    """
+
+    message_id: uuid.UUID
+    lease: str
+    seq: int
+    base_seq: int | None
+    reasoning: str
+    content: str
+    first_token_at: datetime | None
+    answer_started_at: datetime | None
+
+
+def _progress_statements() -> tuple[str, str]:
+    """Return the append and the rewrite UPDATE, in the cursor's ``%s`` style."""
+    meta = Message._meta
+    q = connection.ops.quote_name
+
+    def col(name: str) -> str:
+        field = meta.get_field(name)
+        return q(field.column if isinstance(field, Field) and field.column else name)
+
+    reasoning, content = col("reasoning"), col("content")
+    tail = (
+        f"{col('stream_seq')} = %s, {col('first_token_at')} = %s, "
+        f"{col('answer_started_at')} = %s, {col('heartbeat_at')} = %s "
+        f"WHERE {col('id')} = %s AND {col('status')} = %s AND {col('lease')} = %s "
+        f"AND {col('cancel_requested')} = %s"
+    )
+    table = q(meta.db_table)
+    append = (
+        f"UPDATE {table} SET {reasoning} = {reasoning} || %s, {content} = {content} || %s, "
+        f"{tail} AND {col('stream_seq')} = %s"
+    )
+    rewrite = f"UPDATE {table} SET {reasoning} = %s, {content} = %s, {tail}"
+    return append, rewrite
+
+
+def _save_params(save: ProgressSave, now: datetime) -> list[Any]:
+    fields = Message._meta
+    when = fields.get_field("heartbeat_at")
+    params = [
+        save.reasoning,
+        save.content,
+        save.seq,
+        when.get_db_prep_value(save.first_token_at, connection),
+        when.get_db_prep_value(save.answer_started_at, connection),
+        when.get_db_prep_value(now, connection),
+        fields.pk.get_db_prep_value(save.message_id, connection),
+        Message.Status.STREAMING.value,
+        save.lease,
+        False,
+    ]
+    if save.base_seq is not None:
+        params.append(save.base_seq)
+    return params
 
 
 @db_job
-def save_progress(message_id: uuid.UUID, lease: str, progress: Progress) -> SaveOutcome:
-    """Store the streamed text and its seq; this is also the stream's heartbeat.
+def save_progress(saves: list[ProgressSave]) -> dict[uuid.UUID, SaveOutcome]:
+    """Store the streamed text of every reply of a worker in one batch; also their heartbeat.
 
-    Say whether the reply is still this worker's and whether the user asked to stop (the
-    database keeps a stop that Redis could not carry).
+    Text is appended (a long reply costs its length in writes, not its length squared),
+    each row only while it is this worker's (status, lease), not asked to stop (the
+    database keeps a stop that Redis could not carry) and at the seq the save built on.
+    Return each reply's outcome.
     """
-    mine = Message.objects.filter(id=message_id, status=Message.Status.STREAMING, lease=lease)
-    saved = mine.filter(cancel_requested=False).update(
-        reasoning=progress.reasoning,
-        content=progress.content,
-        stream_seq=progress.seq,
-        first_token_at=progress.first_token_at,
-        answer_started_at=progress.answer_started_at,
-        heartbeat_at=timezone.now(),
-    )
-    if saved:
-        return SaveOutcome.SAVED
-    return SaveOutcome.CANCEL_REQUESTED if mine.exists() else SaveOutcome.LEASE_LOST
+    now = timezone.now()
+    append, rewrite = _progress_statements()
+    appends = [_save_params(s, now) for s in saves if s.base_seq is not None]
+    rewrites = [_save_params(s, now) for s in saves if s.base_seq is None]
+    with transaction.atomic(), connection.cursor() as cursor:
+        if appends:
+            cursor.executemany(append, appends)
+        if rewrites:
+            cursor.executemany(rewrite, rewrites)
+        rows = {
+            row[0]: row[1:]
+            for row in Message.objects.filter(id__in=[s.message_id for s in saves]).values_list(
+                "id", "status", "lease", "cancel_requested", "stream_seq"
+            )
+        }
+    return {save.message_id: _outcome(save, rows.get(save.message_id)) for save in saves}
+
+
+def _outcome(save: ProgressSave, row: tuple[str, str, bool, int] | None) -> SaveOutcome:
+    if row is None:
+        return SaveOutcome.LEASE_LOST
+    status, lease, cancel_requested, stream_seq = row
+    if status != Message.Status.STREAMING or lease != save.lease:
+        return SaveOutcome.LEASE_LOST
+    if cancel_requested:
+        return SaveOutcome.CANCEL_REQUESTED
+    return SaveOutcome.SAVED if stream_seq == save.seq else SaveOutcome.OUT_OF_STEP
 
 
 def final_usage(

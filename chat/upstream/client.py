@@ -12,7 +12,6 @@ from contextlib import aclosing
 from typing import Protocol
 
 import httpx
-from httpx_sse import aconnect_sse
 
 from chat.upstream import dashscope, openai_compat
 from chat.upstream.body import encode_json
@@ -31,10 +30,13 @@ from chat.upstream.errors import (
 )
 from chat.upstream.events import StreamEvent
 from chat.upstream.request import OPENAI_PATH, ChatRequest, UpstreamConfig
+from chat.upstream.sse import iter_events
+from chat.upstream.transport import AiohttpTransport
 
 logger = logging.getLogger(__name__)
 
 _MAX_RETRY_AFTER = 30.0
+_SSE_REQUEST_HEADERS = {"Accept": "text/event-stream", "Cache-Control": "no-store"}
 
 
 class _Parser(Protocol):
@@ -93,7 +95,7 @@ class UpstreamClient:
             limits=httpx.Limits(
                 max_connections=max_connections, max_keepalive_connections=max_connections
             ),
-            transport=transport,
+            transport=transport or AiohttpTransport(max_connections=max_connections),
         )
 
     async def aclose(self) -> None:
@@ -169,14 +171,10 @@ class UpstreamClient:
         self, prepared: _Prepared, parser: _Parser
     ) -> AsyncGenerator[StreamEvent, None]:
         started = time.monotonic()
-        async with aconnect_sse(
-            self._client,
-            "POST",
-            prepared.path,
-            content=prepared.content,
-            headers=dict(prepared.headers),
-        ) as source:
-            response = source.response
+        headers = {**prepared.headers, **_SSE_REQUEST_HEADERS}
+        async with self._client.stream(
+            "POST", prepared.path, content=prepared.content, headers=headers
+        ) as response:
             if response.status_code != 200:
                 raise await _error_response(response)
             content_type = response.headers.get("content-type", "")
@@ -185,12 +183,12 @@ class UpstreamClient:
             logger.debug("upstream stream open status=200 after %.3fs", time.monotonic() - started)
             finished = False
             try:
-                async for sse in source.aiter_sse():
+                async for kind, data in iter_events(response):
                     if finished:
                         continue  # drain to the end of the body so the connection is reused
-                    if not sse.data.strip():
-                        continue  # httpx-sse dispatches data-less blocks once an id was seen
-                    for event in parser.feed(sse.event, sse.data):
+                    if not data.strip():
+                        continue
+                    for event in parser.feed(kind, data):
                         yield event
                     if _is_complete(prepared.protocol, parser):
                         finished = True

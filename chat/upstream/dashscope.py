@@ -10,9 +10,9 @@ on every event. The multimodal endpoint returns ``message.content`` as a list
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from chat.upstream import fastjson
 from chat.upstream.catalog import ModelInfo, get_model
 from chat.upstream.errors import ProtocolError, error_from_payload
 from chat.upstream.events import StreamEvent, Usage
@@ -115,7 +115,7 @@ class DashScopeStreamParser:
     def feed(self, event: str, data: str) -> list[StreamEvent]:
         """Return the events in one SSE event; raise UpstreamError for an error event."""
         try:
-            chunk = json.loads(data)
+            chunk = fastjson.loads(data)
         except ValueError:
             raise ProtocolError.build(
                 "malformed_chunk", "a stream event was not valid JSON", request_id=self.request_id

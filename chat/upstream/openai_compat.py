@@ -8,9 +8,9 @@ be null or ""), a chunk with ``finish_reason``, a usage-only chunk with
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from chat.upstream import fastjson
 from chat.upstream.catalog import ModelInfo, get_model
 from chat.upstream.errors import ProtocolError, error_from_payload
 from chat.upstream.events import StreamEvent, Usage
@@ -85,7 +85,7 @@ class OpenAIStreamParser:
             self.done = True
             return []
         try:
-            chunk = json.loads(data)
+            chunk = fastjson.loads(data)
         except ValueError:
             raise ProtocolError.build(
                 "malformed_chunk", "a stream chunk was not valid JSON", request_id=self.request_id

@@ -53,7 +53,12 @@ def test_serve_is_healthy_then_sigint_stops_every_child(tmp_path):
         for k, v in os.environ.items()
         if k not in ("REDIS_URL", "DASHSCOPE_API_KEY", "DATABASE_URL")
     }
-    env.update(PORT=str(port), PONDER_VAR_DIR=str(tmp_path / "var"), PONDER_WORKER_CONCURRENCY="20")
+    env.update(
+        PORT=str(port),
+        PONDER_VAR_DIR=str(tmp_path / "var"),
+        PONDER_WORKER_CONCURRENCY="20",
+        PONDER_WORKER_PROCESSES="2",
+    )
     log = open(tmp_path / "serve.log", "w")  # noqa: SIM115
     supervisor = subprocess.Popen(
         [sys.executable, "-m", "ponder_run", "serve"],
@@ -77,10 +82,11 @@ def test_serve_is_healthy_then_sigint_stops_every_child(tmp_path):
         assert health is not None and health.status_code == 200, (
             tmp_path / "serve.log"
         ).read_text()
-        assert health.json() == {"status": "ok", "database": "ok", "redis": "ok", "workers": 1}
+        # Every worker process answers the health check's ping under a name of its own.
+        assert health.json() == {"status": "ok", "database": "ok", "redis": "ok", "workers": 2}
         assert (tmp_path / "var" / "db.sqlite3").exists()  # SQLite under var/ by default
         children = descendants(supervisor.pid)
-        assert len(children) >= 4  # redis, simulator, daphne, worker
+        assert len(children) >= 5  # redis, simulator, daphne, two workers
         supervisor.send_signal(signal.SIGINT)
         try:
             status = supervisor.wait(timeout=30)
@@ -92,7 +98,7 @@ def test_serve_is_healthy_then_sigint_stops_every_child(tmp_path):
         time.sleep(0.5)
         assert [pid for pid in children if is_alive(pid)] == []
         output = (tmp_path / "serve.log").read_text()
-        assert "web      |" in output and "worker   |" in output  # prefixed, interleaved logs
+        assert "web      |" in output and "worker-2 |" in output  # prefixed, interleaved logs
     finally:
         if supervisor.poll() is None:
             supervisor.kill()

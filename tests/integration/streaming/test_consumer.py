@@ -1,7 +1,7 @@
 """The websocket consumer: ownership, resume from the replay buffer, gap filling, no repeats.
 
 Channels' ``WebsocketCommunicator`` drives the consumer in-process, against the real
-Redis (replay buffer and channel layer) and the test database.
+Redis (replay buffers and live streams) and the test database.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 
@@ -45,9 +44,8 @@ async def buffer_only(event: dict[str, Any]) -> None:
 
 
 async def send_live(conversation_id: str, event: dict[str, Any]) -> None:
-    await get_channel_layer().group_send(
-        bus.group_name(conversation_id), {"type": "stream.event", "event": event}
-    )
+    """Put an event in the conversation's live stream only, as if its append was elsewhere."""
+    await bus.async_redis().xadd(bus.live_key(conversation_id), {"e": bus.encode(event)})
 
 
 @sync_to_async
@@ -76,7 +74,7 @@ async def alice_stream() -> AsyncIterator[tuple[WebsocketCommunicator, str, str]
     connected, _ = await communicator.connect()
     assert connected
     yield communicator, conversation_id, message_id
-    await bus.async_redis().delete(bus.replay_key(message_id))
+    await bus.async_redis().delete(bus.replay_key(message_id), bus.live_key(conversation_id))
     # After a failed receive the application task is already cancelled; that is not news.
     with contextlib.suppress(asyncio.CancelledError):
         await communicator.disconnect()
@@ -211,3 +209,18 @@ async def test_a_resume_from_further_back_replays_past_an_early_live_event(alice
     assert await received_seqs(communicator, 1) == [3]
     await communicator.send_json_to({"type": "resume", "message_id": message_id, "after_seq": 0})
     assert await received_seqs(communicator, 3) == [1, 2, 3]
+
+
+async def test_what_a_worker_appends_reaches_the_socket_live_with_no_send_of_its_own(
+    alice_stream,
+):
+    communicator, conversation_id, message_id = alice_stream
+    await bus.async_redis().script_flush()  # as after a Redis restart: the batch loads it
+    items = [(delta(message_id, seq, str(seq)), "lease", conversation_id) for seq in (1, 2)]
+    assert await bus.append_many(items) == ["ok", "ok"]
+    assert await bus.append(delta(message_id, 3, "3"), "lease", conversation_id) == "ok"
+    events = [await communicator.receive_json_from(timeout=3) for _ in range(3)]
+    assert [(e["seq"], e["content"]) for e in events] == [(1, "1"), (2, "2"), (3, "3")]
+    assert await bus.append_many(items[1:]) == ["duplicate"]  # not appended, not sent again
+    assert await communicator.receive_nothing(timeout=0.3)
+    await bus.async_redis().delete(bus.owner_key(message_id))

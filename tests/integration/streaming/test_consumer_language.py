@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
 
@@ -99,11 +98,10 @@ async def test_a_live_status_is_translated_for_each_reader_and_left_english_for_
         socket(owner, conversation_id, [(b"accept-language", b"ja")]) as japanese_reader,
         socket(owner, conversation_id, [(b"accept-language", b"en")]) as english_reader,
     ):
-        await get_channel_layer().group_send(
-            bus.group_name(conversation_id), {"type": "stream.event", "event": event}
-        )
+        await bus.async_redis().xadd(bus.live_key(conversation_id), {"e": bus.encode(event)})
         seen_in_japanese = await japanese_reader.receive_json_from(timeout=3)
         seen_in_english = await english_reader.receive_json_from(timeout=3)
     assert seen_in_japanese["error"] == {"code": "timeout", "message": JAPANESE}
     assert seen_in_english["error"] == {"code": "timeout", "message": STORED}
     assert seen_in_japanese["seq"] == seen_in_english["seq"] == 4
+    await bus.async_redis().delete(bus.live_key(conversation_id))

@@ -1,7 +1,8 @@
 """The relay numbers events, splits long text, makes the reasoning → answer switch its own
 event, and loses nothing while Redis is away.
 
-No Redis, no database: ``bus.append`` is replaced by a fake buffer, the upstream by a list.
+No Redis, no database: ``bus.append`` and ``bus.append_many`` are replaced by a fake
+buffer, the upstream by a list.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import redis
 from chat.models import Message
 from chat.streaming import relay as relay_module
 from chat.streaming.relay import MAX_EVENT_CHARS, LeaseLost, Relay
-from chat.streaming.reply import ReplyRun, consume
+from chat.streaming.reply import Beat, ReplyRun, consume
 from chat.streaming.store import ReplyJob
 from chat.upstream import ChatRequest, ChatTurn, StreamEvent
 
@@ -30,14 +31,17 @@ class FakeBuffer:
         self.events: list[dict[str, Any]] = []
         self.down = False
         self.owner: str | None = None
-        self.live: list[int] = []
+        self.batches: list[int] = []  # events per append_many: one round trip each
 
-    async def append(self, event: dict[str, Any], owner: str, *, may_start: bool = False) -> str:
+    async def append(
+        self, event: dict[str, Any], owner: str, conversation_id: Any, *, may_start: bool = False
+    ) -> str:
         if self.down:
             raise redis.exceptions.ConnectionError("Redis is down")
         if self.owner is not None and self.owner != owner:
             return "fenced"
-        last = self.events[-1]["seq"] if self.events else 0
+        mine = [e["seq"] for e in self.events if e["message_id"] == event["message_id"]]
+        last = mine[-1] if mine else 0
         if last >= event["seq"]:
             return "duplicate"
         if last < event["seq"] - 1 and not may_start:
@@ -46,15 +50,20 @@ class FakeBuffer:
         self.owner = owner
         return "ok"
 
-    async def send_live(self, conversation_id: uuid.UUID, event: dict[str, Any]) -> None:
-        self.live.append(event["seq"])
+    async def append_many(self, items: list[tuple[dict[str, Any], str, Any]]) -> list[Any]:
+        if self.down:
+            raise redis.exceptions.ConnectionError("Redis is down")
+        self.batches.append(len(items))
+        return [
+            await self.append(event, owner, conversation) for event, owner, conversation in items
+        ]
 
 
 @pytest.fixture
 def buffer(monkeypatch: pytest.MonkeyPatch) -> FakeBuffer:
     fake = FakeBuffer()
     monkeypatch.setattr(relay_module.bus, "append", fake.append)
-    monkeypatch.setattr(relay_module.bus, "send_live", fake.send_live)
+    monkeypatch.setattr(relay_module.bus, "append_many", fake.append_many)
     return fake
 
 
@@ -99,7 +108,6 @@ async def test_events_are_numbered_from_one_without_gaps(buffer):
     assert [e["seq"] for e in buffer.events] == [1, 2, 3]
     assert {e["message_id"] for e in buffer.events} == {str(relay.message_id)}
     assert texts(buffer.events) == [("a", ""), ("b", ""), ("c", "")]
-    assert buffer.live == [1, 2, 3]  # sent live only once appended
 
 
 async def test_pieces_between_flushes_are_coalesced_into_one_event(buffer):
@@ -197,7 +205,8 @@ async def test_an_append_that_landed_before_its_reply_was_lost_is_not_repeated(b
     relay = make_relay()
     relay.add(content="once")
     relay.seal()
-    await buffer.append({**relay._outbox[0]}, relay.lease)  # it landed; the answer was lost
+    # It landed; the answer was lost.
+    await buffer.append({**relay._outbox[0]}, relay.lease, relay.conversation_id)
     await relay.flush()
     assert [e["seq"] for e in buffer.events] == [1]
     assert relay.committed_text() == ("", "once", 1)
@@ -239,9 +248,9 @@ async def test_a_fenced_buffer_stops_the_relay_for_good(buffer):
 async def test_concurrent_flushes_never_reuse_or_skip_a_seq(buffer, monkeypatch):
     append = buffer.append
 
-    async def slow_append(event: dict[str, Any], owner: str, **kwargs: Any) -> str:
+    async def slow_append(event: dict[str, Any], owner: str, *args: Any, **kwargs: Any) -> str:
         await asyncio.sleep(0.001)
-        return await append(event, owner, **kwargs)
+        return await append(event, owner, *args, **kwargs)
 
     monkeypatch.setattr(relay_module.bus, "append", slow_append)
     relay = make_relay()
@@ -280,3 +289,66 @@ async def test_flushes_count_events_and_observe_latency_through_an_outage(buffer
     assert sample("ponder_added_latency_seconds_sum") - waited >= 0.05
     await relay.flush()  # nothing new: nothing observed
     assert sample("ponder_added_latency_seconds_count") == flushes + 1
+
+
+# --- the beat's batched flush: every reply's events in one round trip --------------------
+
+
+async def test_one_beat_appends_every_replys_events_in_one_round_trip(buffer):
+    runs = [make_run() for _ in range(3)]
+    beat = Beat()
+    beat.runs.update(runs)
+    for i, run in enumerate(runs):
+        run.relay.add(reasoning=f"think {i} ")
+        run.relay.seal()  # the switch to the answer: an event of its own
+        run.relay.add(content=f"answer {i}")
+    await beat._flush()
+    assert buffer.batches == [6]
+    for i, run in enumerate(runs):
+        mine = [e for e in buffer.events if e["message_id"] == str(run.job.message_id)]
+        assert [(e["seq"], e["reasoning"], e["content"]) for e in mine] == [
+            (1, f"think {i} ", ""), (2, "", f"answer {i}"),
+        ]  # fmt: skip
+        assert run.relay.committed_text() == (f"think {i} ", f"answer {i}", 2)
+        assert not run.relay.has_unsent
+    await beat._flush()  # nothing new: no round trip
+    assert buffer.batches == [6]
+
+
+async def test_a_beat_through_an_outage_keeps_every_event_and_coalesces_what_waited(buffer):
+    run = make_run()
+    beat = Beat()
+    beat.runs.add(run)
+    run.relay.add(reasoning="one ")
+    buffer.down = True
+    await beat._flush()
+    assert run.flush_failing and run.relay.seq == 0
+    run.relay.add(reasoning="two ")
+    await beat._flush()  # still down: "two " waits behind the event formed before
+    run.relay.add(reasoning="three ")
+    buffer.down = False
+    await beat._flush()
+    await beat._flush()
+    assert [(e["seq"], e["reasoning"]) for e in buffer.events] == [(1, "one "), (2, "two three ")]
+    assert not run.flush_failing
+
+
+async def test_a_beat_stops_a_fenced_reply_and_carries_on_with_the_others(buffer):
+    fenced, other = make_run(), make_run()
+    runs_by_id = {run.job.message_id: run for run in (fenced, other)}
+    beat = Beat()
+    beat.runs.update(runs_by_id.values())
+    buffer.owner = "lease-1"
+    real_append = buffer.append
+
+    async def append(event, owner, conversation_id, **kwargs):
+        if event["message_id"] == str(fenced.job.message_id):
+            return "fenced"  # the reaper took this one over
+        return await real_append(event, owner, conversation_id, **kwargs)
+
+    buffer.append = append  # type: ignore[method-assign]
+    for run in (fenced, other):
+        run.relay.add(content="x")
+    await beat._flush()
+    assert fenced.handle.stop_reason == "lease_lost" and fenced.relay.fenced
+    assert other.handle.stop_reason is None and other.relay.seq == 1
