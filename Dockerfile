@@ -14,4 +14,4 @@ RUN pip install -e . && \
     useradd --system --home /var/lib/ponder ponder && mkdir -p /var/lib/ponder && chown ponder /var/lib/ponder
 USER ponder
 EXPOSE 8000
-CMD ["daphne", "-e", "tcp:port=8000:interface=0.0.0.0:backlog=1024", "config.asgi:application"]
+CMD ["python", "-m", "config.webserver", "-e", "tcp:port=8000:interface=0.0.0.0:backlog=1024", "config.asgi:application"]

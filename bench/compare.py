@@ -53,6 +53,7 @@ from bench.streams import (
     read_frames,
     run_round,
     stream_direct,
+    wire_counting_connection,
 )
 
 FAST = {"streams": 20, "rate": 1500.0, "tokens": 3000}
@@ -89,7 +90,12 @@ async def drive_floor(
     async def open_socket(stream: PipelineStream) -> None:
         async with gate:
             stream.ws = await connect(
-                url, open_timeout=120, ping_interval=None, max_size=None, compression=None
+                url,
+                create_connection=wire_counting_connection(),
+                open_timeout=120,
+                ping_interval=None,
+                max_size=None,
+                compression=None,
             )
 
     await asyncio.gather(*(open_socket(s) for s in streams))

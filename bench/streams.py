@@ -68,6 +68,7 @@ class PipelineStream:
     prompt: str
     ws: Any = None
     ws_extensions: str = ""
+    ws_wire_bytes: int = 0  # bytes the socket received from its handshake to the final event
     post_start: float = 0.0
     post_end: float = 0.0
     post_status: int = 0
@@ -148,6 +149,7 @@ async def open_websocket(stack: Stack, stream: PipelineStream, gate: asyncio.Sem
         try:
             stream.ws = await connect(
                 url,
+                create_connection=wire_counting_connection(),
                 additional_headers={"Cookie": cookie},
                 origin=stack.base_url,
                 open_timeout=120,
@@ -159,10 +161,26 @@ async def open_websocket(stack: Stack, stream: PipelineStream, gate: asyncio.Sem
             stream.ws_error = f"connect: {exc!r}"
 
 
+def wire_counting_connection() -> type:
+    """A websocket client connection that counts the bytes it receives (``wire_bytes``):
+    with permessage-deflate, the wire carries less than the frames' decoded payload."""
+    from websockets.asyncio.client import ClientConnection
+
+    class WireCountingConnection(ClientConnection):
+        wire_bytes = 0
+
+        def data_received(self, data: bytes) -> None:
+            self.wire_bytes += len(data)
+            super().data_received(data)
+
+    return WireCountingConnection
+
+
 async def read_frames(stream: PipelineStream, deadline: float) -> None:
     """Keep every frame with its arrival time until the reply's final status event."""
     loop = asyncio.get_running_loop()
     ws = stream.ws
+    handshake = getattr(ws, "wire_bytes", 0)
     try:
         while True:
             raw = await asyncio.wait_for(ws.recv(decode=False), deadline - loop.time())
@@ -174,6 +192,7 @@ async def read_frames(stream: PipelineStream, deadline: float) -> None:
                 event = json.loads(raw)
                 if event.get("status") in FINAL:
                     stream.final_status, stream.done_at = event["status"], now
+                    stream.ws_wire_bytes = getattr(ws, "wire_bytes", 0) - handshake
                     return
     except TimeoutError:
         stream.ws_error = "timed out waiting for the final status event"
@@ -448,7 +467,11 @@ def analyse_pipeline(
             if frame_pieces:
                 newest.append(at - trace[max(frame_pieces)])
     payload = sum(len(raw) for _at, raw in stream.frames)
-    wire = sum(len(raw) + frame_header_bytes(len(raw)) for _at, raw in stream.frames)
+    # What the socket received, or (a connection that does not count) what the frames
+    # would take uncompressed.
+    wire = stream.ws_wire_bytes or sum(
+        len(raw) + frame_header_bytes(len(raw)) for _at, raw in stream.frames
+    )
     text_bytes = sum(len(received[kind].encode()) for kind in received)  # as delivered
     first_delta = deltas[0][0] if deltas else None
     last_piece_at = trace.get(len(pieces) - 1) if trace else None

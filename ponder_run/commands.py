@@ -45,13 +45,14 @@ def worker_argv(
 def daphne_argv(
     port: str, host: str = "127.0.0.1", env: Mapping[str, str] | None = None
 ) -> list[str]:
-    """Return the daphne command, with a listen backlog that survives bursts of new sockets.
+    """Return the daphne command (``config.webserver``: daphne with websocket compression),
+    with a listen backlog that survives bursts of new sockets.
 
     ``-b/-p`` leave Twisted's backlog at 50: hundreds of users connecting at once then
     lose requests (measured with the load benchmark).
     """
     endpoint = f"tcp:port={port}:interface={host}:backlog={LISTEN_BACKLOG}"
-    argv = [sys.executable, "-m", "daphne", "-e", endpoint, "config.asgi:application"]
+    argv = [sys.executable, "-m", "config.webserver", "-e", endpoint, "config.asgi:application"]
     if json_logs(env):
         # Daphne's access log is plain text on stdout; Ponder logs each request in JSON.
         argv[3:3] = ["-v", "0"]

@@ -158,7 +158,9 @@ class Session:
     def get(self, path: str) -> httpx.Response:
         return self.http.get(path)
 
-    def websocket(self, conversation_id: str, origin: str | None = None) -> ClientConnection:
+    def websocket(
+        self, conversation_id: str, origin: str | None = None, **options: Any
+    ) -> ClientConnection:
         ws_url = self.base_url.replace("http://", "ws://") + f"/ws/conversations/{conversation_id}/"
         cookies = "; ".join(f"{k}={v}" for k, v in self.http.cookies.items())
         return connect(
@@ -166,6 +168,7 @@ class Session:
             additional_headers={"Cookie": cookies},
             origin=origin or self.base_url,
             open_timeout=10,
+            **options,
         )
 
     def new_conversation(self) -> str:

@@ -58,9 +58,9 @@ def test_production_defaults():
 
 
 def test_commands_are_the_ones_ponder_run_uses():
-    # ponder_run starts ``python -m daphne …``; the image's entry point is ``daphne …``.
+    # ponder_run starts ``<its python> -m config.webserver …``; the image's is ``python``.
     web = SERVICES["web"]["command"]
-    assert web == ["daphne", *daphne_argv("8000", "0.0.0.0")[3:]]
+    assert web == ["python", *daphne_argv("8000", "0.0.0.0")[1:]]
     worker = SERVICES["worker"]["command"]
     assert worker == ["celery", *worker_argv("400")[3:]]
     assert "-n" not in worker  # the healthcheck pings celery@<container hostname>

@@ -6,6 +6,8 @@ Runs once per upstream protocol (the ``protocol`` fixture), on real processes.
 from __future__ import annotations
 
 import json
+import random
+import socket
 import time
 
 import pytest
@@ -14,6 +16,24 @@ from websockets.exceptions import InvalidStatus
 from chat.models import Message
 from tests.integration.scripted import ANSWER, REASONING, scripted, sim_requests
 from tests.live import collect_events, joined
+
+# Words of a reasoning trace, for text that compresses as prose does (not a repeated word).
+WORDS = (
+    "the user asks whether we should consider a careful answer because first second then "
+    "check assume value result error case example therefore however maybe likely number "
+    "function model reply step time data 42 x y equation prove means wait actually"
+).split()
+
+
+class CountingSocket(socket.socket):
+    """A TCP socket that counts the bytes it receives: the websocket's wire bytes."""
+
+    received = 0
+
+    def recv(self, size: int, flags: int = 0) -> bytes:
+        data = super().recv(size, flags)
+        self.received += len(data)
+        return data
 
 
 def assert_contiguous(events: list[dict]) -> None:
@@ -81,6 +101,32 @@ def test_websocket_bytes_stay_close_to_text_bytes(live_alice):
     wire_bytes = sum(len(f.encode()) for f in frames)
     assert wire_bytes < 2 * text_bytes  # each event carries only new text
     assert all(len(f) < 9000 for f in frames)  # events are capped
+
+
+def test_websocket_frames_are_compressed_to_near_the_text(live_alice):
+    # 50 pieces a second, as a thinking model streams: each event carries a few words in a
+    # JSON envelope; permessage-deflate sends the envelope's repeats as back-references.
+    rng = random.Random(7)
+    reasoning = " ".join(rng.choice(WORDS) for _ in range(220))
+    answer = " ".join(rng.choice(WORDS) for _ in range(80))
+    conversation_id = live_alice.new_conversation()
+    port = int(live_alice.base_url.rsplit(":", 1)[1])
+    sock = CountingSocket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.connect(("127.0.0.1", port))
+    with live_alice.websocket(conversation_id, sock=sock) as ws:
+        extensions = ws.response.headers["Sec-WebSocket-Extensions"]
+        handshake = sock.received
+        sent = live_alice.send(
+            conversation_id, scripted(reasoning, answer, "rate=50"), enable_thinking=True
+        )
+        events = collect_events(ws, sent["assistant_message"]["id"])
+        wire = sock.received - handshake
+    assert extensions.startswith("permessage-deflate")
+    assert joined(events, "reasoning") == reasoning and joined(events, "content") == answer
+    text = len((reasoning + answer).encode())
+    payload = sum(len(json.dumps(e)) for e in events)
+    assert payload > 3 * text  # what the wire would carry without compression
+    assert wire <= 1.5 * text, (wire, text, len(events))
 
 
 def test_history_sends_earlier_answers_without_reasoning(live_alice, simulator):
