@@ -73,7 +73,8 @@ def test_serve_is_healthy_then_sigint_stops_every_child(tmp_path):
         while time.monotonic() < deadline:
             try:
                 health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=3)
-                if health.status_code == 200:
+                # Healthy with one worker up; wait for the other (pings are cached 5 s).
+                if health.status_code == 200 and health.json()["workers"] == 2:
                     break
             except httpx.HTTPError:
                 pass

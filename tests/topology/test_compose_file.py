@@ -64,6 +64,9 @@ def test_commands_are_the_ones_ponder_run_uses():
     worker = SERVICES["worker"]["command"]
     assert worker == ["celery", *worker_argv("400")[3:]]
     assert "-n" not in worker  # the healthcheck pings celery@<container hostname>
+    # One process per container, as many containers as make run starts processes.
+    replicas = SERVICES["worker"]["deploy"]["replicas"]
+    assert replicas == "${PONDER_WORKER_PROCESSES:-2}"
     assert SERVICES["migrate"]["command"] == ["python", "manage.py", "migrate", "--noinput"]
     assert SERVICES["migrate"]["restart"] == "no"
     for name in ("web", "worker"):
