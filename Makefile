@@ -46,7 +46,7 @@ messages: $(STAMP)
 	$(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules
 
 bench: $(STAMP)
-	$(PY) -m bench.streams
+	$(PY) -m bench.compare --streams 10,100,200,300 --fast
 
 clean:
 	rm -rf var/static var/redis var/redis-test

@@ -54,6 +54,7 @@ from bench.streams import (
     run_round,
     stream_direct,
     wire_counting_connection,
+    write_results,
 )
 
 FAST = {"streams": 20, "rate": 1500.0, "tokens": 3000}
@@ -377,9 +378,7 @@ def main(argv: list[str] | None = None) -> int:
             "rows": rows,
             "rounds": raw,
         }
-        args.results_dir.mkdir(parents=True, exist_ok=True)
-        out = args.results_dir / f"{run_id}-compare-{connection.vendor}.json"
-        out.write_text(json.dumps(report, indent=2, default=str) + "\n")
+        out = write_results(args.results_dir, f"{run_id}-compare-{connection.vendor}", report)
         print()
         print(markdown(rows))
         print(f"\ncompare: results in {out}")

@@ -413,6 +413,14 @@ def common_prefix(a: str, b: str) -> int:
     return i
 
 
+def write_results(directory: Path, name: str, report: dict[str, Any]) -> Path:
+    """Write ``report`` as ``<directory>/<name>.json``; return its path."""
+    directory.mkdir(parents=True, exist_ok=True)
+    out = directory / f"{name}.json"
+    out.write_text(json.dumps(report, indent=2, default=str) + "\n")
+    return out
+
+
 def frame_header_bytes(payload: int) -> int:
     """Server-to-client frames are unmasked: 2 bytes of header, +2 or +8 for long payloads."""
     return 2 if payload < 126 else 4 if payload < 65536 else 10
@@ -908,9 +916,9 @@ def main(argv: list[str] | None = None) -> int:
             "worker_concurrency": args.concurrency,
             "rounds": rounds,
         }
-        args.results_dir.mkdir(parents=True, exist_ok=True)
-        out = args.results_dir / f"{run_id}-{args.protocol}-{connection.vendor}.json"
-        out.write_text(json.dumps(report, indent=2, default=str) + "\n")
+        out = write_results(
+            args.results_dir, f"{run_id}-{args.protocol}-{connection.vendor}", report
+        )
         print()
         print(markdown(rounds))
         print(f"\nbench: results in {out}")
