@@ -33,7 +33,7 @@ from chat.upstream.errors import UpstreamError
 from . import bus, store, titles
 from .errortext import ATTACHMENT_UNAVAILABLE_TEXT, INTERNAL_ERROR_TEXT, SHUTDOWN_TEXT
 from .events import status_event
-from .relay import LeaseLost, Relay
+from .relay import LeaseLost, Relay, TextLog
 from .store import DbRunner, Progress, ProgressSave, ReplyJob, SaveOutcome
 
 logger = logging.getLogger(__name__)
@@ -69,19 +69,19 @@ class ReplyRun:
     db: DbRunner
     handle: ReplyHandle = field(default_factory=ReplyHandle)
     progress: Progress = field(default_factory=Progress)  # all but the text
-    # Everything received, as parts: ``str +=`` would copy the whole text every delta.
-    reasoning_parts: list[str] = field(default_factory=list)
-    content_parts: list[str] = field(default_factory=list)
+    # Everything received.
+    reasoning: TextLog = field(default_factory=TextLog)
+    content: TextLog = field(default_factory=TextLog)
     error: UpstreamError | None = None
-    # What the database holds: the text of events 1..saved_seq, which is the relay's
-    # first saved_parts committed parts (of its committed text as of saved_rewrites).
+    # What the database holds: the text of events 1..saved_seq, which is the first
+    # saved_chars characters of the relay's committed text as of saved_rewrites.
     # The first save, and any after the row was found out of step, rewrites the text.
     saved_seq: int = 0
-    saved_parts: tuple[int, int] = (0, 0)
+    saved_chars: tuple[int, int] = (0, 0)
     saved_rewrites: int = 0
     rewrite_next: bool = True
     last_saved: float = field(default_factory=time.monotonic)
-    # The save in that batch, and the relay's rewrites and part counts it was built from.
+    # The save in that batch, and the relay's rewrites and text lengths it was built from.
     saving: tuple[ProgressSave, int, tuple[int, int]] | None = None
     flush_task: asyncio.Task[None] | None = None
     # The end is being written; heartbeats go on meanwhile, so a final write retried
@@ -98,13 +98,13 @@ class ReplyRun:
             self.progress.request_id = event.request_id
             logger.info("reply %s upstream request %s", self.job.message_id, event.request_id)
         if event.kind == "reasoning":
-            self.reasoning_parts.append(event.text)
+            self.reasoning.append(event.text)
             self.progress.first_token_at = self.progress.first_token_at or now
             self.relay.add(reasoning=event.text)
         elif event.kind == "content":
             if self.progress.answer_started_at is None and self.relay.has_reasoning_pending:
                 self.relay.seal()  # the switch to the answer is an event of its own
-            self.content_parts.append(event.text)
+            self.content.append(event.text)
             self.progress.first_token_at = self.progress.first_token_at or now
             self.progress.answer_started_at = self.progress.answer_started_at or now
             self.relay.add(content=event.text)
@@ -121,8 +121,8 @@ class ReplyRun:
         """Return everything received, as the final text at ``seq``."""
         return dataclasses.replace(
             self.progress,
-            reasoning="".join(self.reasoning_parts),
-            content="".join(self.content_parts),
+            reasoning=str(self.reasoning),
+            content=str(self.content),
             seq=seq,
         )
 
@@ -167,30 +167,30 @@ class ReplyRun:
         unchanged = relay.seq == self.saved_seq and not self.rewrite_next
         if unchanged and now - self.last_saved < settings.STREAM_HEARTBEAT_SECONDS:
             return None
-        reasoning_parts, content_parts = relay.committed_reasoning, relay.committed_content
+        reasoning, content = relay.committed_reasoning, relay.committed_content
         append = not self.rewrite_next and relay.rewrites == self.saved_rewrites
-        start_reasoning, start_content = self.saved_parts if append else (0, 0)
+        start_reasoning, start_content = self.saved_chars if append else (0, 0)
         save = ProgressSave(
             message_id=self.job.message_id,
             lease=self.job.lease,
             seq=relay.seq,
             base_seq=self.saved_seq if append else None,
-            reasoning="".join(reasoning_parts[start_reasoning:]),
-            content="".join(content_parts[start_content:]),
+            reasoning=reasoning.since(start_reasoning),
+            content=content.since(start_content),
             first_token_at=self.progress.first_token_at,
             answer_started_at=self.progress.answer_started_at,
         )
         self.last_saved = now
-        self.saving = (save, relay.rewrites, (len(reasoning_parts), len(content_parts)))
+        self.saving = (save, relay.rewrites, (len(reasoning), len(content)))
         return save
 
     def saved(self, outcome: SaveOutcome) -> None:
         """Take the outcome of this reply's share of a batched save."""
         assert self.saving is not None
-        save, rewrites, parts = self.saving
+        save, rewrites, chars = self.saving
         self.saving = None
         if outcome is SaveOutcome.SAVED:
-            self.saved_seq, self.saved_parts, self.saved_rewrites = save.seq, parts, rewrites
+            self.saved_seq, self.saved_chars, self.saved_rewrites = save.seq, chars, rewrites
             self.rewrite_next = False
         elif outcome is SaveOutcome.OUT_OF_STEP:
             self.rewrite_next = True
