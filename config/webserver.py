@@ -25,9 +25,10 @@ def accept_deflate(offers: list[Any]) -> PerMessageDeflateOfferAccept | None:
     for offer in offers:
         if isinstance(offer, PerMessageDeflateOffer):
             window = min(WINDOW_BITS, offer.request_max_window_bits or WINDOW_BITS)
+            # The client's own window is left as it offered: autobahn would answer a
+            # client_max_window_bits=10 offer with 13, which the client must refuse.
             return PerMessageDeflateOfferAccept(  # type: ignore[no-untyped-call]
                 offer,
-                request_max_window_bits=WINDOW_BITS if offer.accept_max_window_bits else 0,
                 window_bits=window,
                 mem_level=MEM_LEVEL,
             )

@@ -61,13 +61,16 @@ redis.call('XADD', KEYS[1], '0-' .. ARGV[2], 'e', ARGV[3])
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[4])
 redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[6], '*', 'e', ARGV[3])
-redis.call('EXPIRE', KEYS[3], ARGV[4])
+redis.call('EXPIRE', KEYS[3], ARGV[7])
 return 'ok'
 """
 APPEND_SHA = hashlib.sha1(APPEND_SCRIPT.encode()).hexdigest()
 # Entries a conversation's live stream keeps: readers only need what arrived since their
 # last read; anything older is in the replay buffers.
 LIVE_MAXLEN = 1000
+# A live stream idle this long goes: readers are at most seconds behind (the replay
+# buffers keep an hour), so it need not double their memory for the hour.
+LIVE_TTL_SECONDS = 120
 
 
 def replay_key(message_id: uuid.UUID | str) -> str:
@@ -134,7 +137,7 @@ def _append_args(
     keys = [replay_key(message_id), owner_key(message_id), live_key(conversation_id)]
     args = [
         owner, event["seq"], encode(event), REPLAY_TTL_SECONDS, "1" if may_start else "0",
-        LIVE_MAXLEN,
+        LIVE_MAXLEN, LIVE_TTL_SECONDS,
     ]  # fmt: skip
     return keys, args
 

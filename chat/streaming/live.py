@@ -52,8 +52,10 @@ class LiveFeed:
         key = bus.live_key(conversation_id)
         if key not in self.followers:
             self.followers[key] = set()
-            self.last_ids[key] = await self._last_id(key)
-        self.followers[key].add(deliver)
+            last_id = await self._last_id(key)
+            # Meanwhile another socket may have followed and unfollowed it (removing both).
+            self.last_ids.setdefault(key, last_id)
+        self.followers.setdefault(key, set()).add(deliver)
         if self._task is None or self._task.done():
             self._task = asyncio.create_task(self._read_forever())
         else:
@@ -88,6 +90,9 @@ class LiveFeed:
 
     async def _read_forever(self) -> None:
         while self.followers:
+            for key, last_id in list(self.last_ids.items()):
+                if last_id == "$":  # followed while Redis was away: from its newest entry on
+                    self.last_ids[key] = await self._last_id(key)
             streams: dict[Any, Any] = dict(self.last_ids)
             streams[self.wake_key] = "$"
             try:
@@ -99,7 +104,10 @@ class LiveFeed:
                 await asyncio.sleep(RETRY_SECONDS)
                 continue
             for raw_key, entries in cast(list[tuple[bytes, Entries]], answer or []):
-                self._dispatch(raw_key.decode(), entries)
+                try:
+                    self._dispatch(raw_key.decode(), entries)
+                except Exception:  # one bad entry must not end live delivery for everyone
+                    logger.exception("dispatching live events of %s failed", raw_key)
 
     def _dispatch(self, key: str, entries: Entries) -> None:
         followers = self.followers.get(key)

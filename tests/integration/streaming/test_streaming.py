@@ -12,6 +12,7 @@ import time
 
 import pytest
 from websockets.exceptions import InvalidStatus
+from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
 
 from chat.models import Message
 from tests.integration.scripted import ANSWER, REASONING, scripted, sim_requests
@@ -127,6 +128,24 @@ def test_websocket_frames_are_compressed_to_near_the_text(live_alice):
     payload = sum(len(json.dumps(e)) for e in events)
     assert payload > 3 * text  # what the wire would carry without compression
     assert wire <= 1.5 * text, (wire, text, len(events))
+
+
+@pytest.mark.parametrize(
+    ("offer", "extension"),
+    [
+        ([ClientPerMessageDeflateFactory(client_max_window_bits=10)], "permessage-deflate"),
+        ([], None),  # a client that offers nothing gets plain frames
+    ],
+)
+def test_any_compression_offer_or_none_gets_a_working_socket(live_alice, offer, extension):
+    conversation_id = live_alice.new_conversation()
+    with live_alice.websocket(conversation_id, compression=None, extensions=offer) as ws:
+        assert ws.response.headers.get("Sec-WebSocket-Extensions", "").split(";")[0] == (
+            extension or ""
+        )
+        sent = live_alice.send(conversation_id, scripted())
+        events = collect_events(ws, sent["assistant_message"]["id"])
+    assert joined(events, "content") == ANSWER
 
 
 def test_history_sends_earlier_answers_without_reasoning(live_alice, simulator):
