@@ -33,6 +33,10 @@ logger = logging.getLogger(__name__)
 
 CLOSE_FORBIDDEN = 4403
 REFILL_AFTER_SECONDS = 3.0
+# A new socket holds back, this long after it opens, the live events of a message it has
+# not seen from its first event: its client may be about to resume that message, and the
+# resume's replay must come first (4, 5, 6, not 6, 4, 5).
+RESUME_GRACE_SECONDS = 1.0
 STORED_TIMEOUT_SECONDS = 2.0
 
 
@@ -62,9 +66,12 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         self.open_since: dict[str, float] = {}  # unfinished message → time of its last event
         self.sending = asyncio.Lock()  # the refill task and the handlers share last_seq
         self.live: asyncio.Queue[bytes] = asyncio.Queue()
+        self.held: dict[str, list[bytes]] = {}  # message → live events held back (raw)
+        self.releases: set[asyncio.Task[None]] = set()
         await live.feed().follow(self.conversation_id, self.live.put_nowait)
         self.following = True
         await self.accept()
+        self.opened_at = time.monotonic()
         metrics.WEBSOCKETS.inc()
         self.counted = True
         self.live_task = asyncio.create_task(self._send_live_events())
@@ -77,6 +84,8 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
         for task in ("live_task", "refill_task"):
             if hasattr(self, task):
                 getattr(self, task).cancel()
+        for release in getattr(self, "releases", ()):
+            release.cancel()
         if getattr(self, "following", False):
             self.following = False
             live.feed().unfollow(self.conversation_id, self.live.put_nowait)
@@ -99,6 +108,7 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
                     {"type": "error", "code": "unknown_message", "message_id": message_id}
                 )
                 return
+            self.held.pop(message_id, None)  # all in the buffer, which the replay reads
             # Live events may have overtaken the resume on this socket. If they carried on
             # right after the client's seq, it has them all, in order: do not send them twice.
             first_live = self.first_live_seq.pop(message_id, None)
@@ -118,19 +128,51 @@ class ConversationConsumer(AsyncJsonWebsocketConsumer):
 
     async def live_event(self, raw: bytes) -> None:
         event = bus.decode(raw)
-        message_id, seq = event["message_id"], event["seq"]
+        message_id = event["message_id"]
         async with self.sending:
-            last = self.last_seq.get(message_id)
-            if last is not None and seq <= last:
+            if message_id in self.held or self._may_be_resumed(event):
+                self._hold(message_id, raw)
                 return
-            if last is not None and seq > last + 1 and event["type"] != "snapshot":
-                await self._send_buffered(message_id, up_to=seq - 1)
-                if self.last_seq[message_id] != seq - 1:
-                    return  # a hole the buffer cannot fill yet: the refill comes back to it
-            if last is None:
-                self.first_live_seq[message_id] = seq
-            self.known_messages.add(message_id)
-            await self._send_event(event, raw.decode())
+            await self._deliver_live(event, raw)
+
+    def _may_be_resumed(self, event: dict[str, Any]) -> bool:
+        """Whether ``event`` joins a message mid-stream on a socket its client just opened."""
+        return (
+            event["message_id"] not in self.last_seq
+            and event["seq"] > 1
+            and time.monotonic() - self.opened_at < RESUME_GRACE_SECONDS
+        )
+
+    def _hold(self, message_id: str, raw: bytes) -> None:
+        held = self.held.setdefault(message_id, [])
+        held.append(raw)
+        if len(held) == 1:
+            delay = self.opened_at + RESUME_GRACE_SECONDS - time.monotonic()
+            release = asyncio.create_task(self._release_held(message_id, delay))
+            self.releases.add(release)
+            release.add_done_callback(self.releases.discard)
+
+    async def _release_held(self, message_id: str, delay: float) -> None:
+        """Deliver what was held back for a message its client did not resume in time."""
+        await asyncio.sleep(max(0.0, delay))
+        async with self.sending:
+            for raw in self.held.pop(message_id, []):
+                await self._deliver_live(bus.decode(raw), raw)
+
+    async def _deliver_live(self, event: dict[str, Any], raw: bytes) -> None:
+        """Send a live event after whatever the client lacks before it (under ``sending``)."""
+        message_id, seq = event["message_id"], event["seq"]
+        last = self.last_seq.get(message_id)
+        if last is not None and seq <= last:
+            return
+        if last is not None and seq > last + 1 and event["type"] != "snapshot":
+            await self._send_buffered(message_id, up_to=seq - 1)
+            if self.last_seq[message_id] != seq - 1:
+                return  # a hole the buffer cannot fill yet: the refill comes back to it
+        if last is None:
+            self.first_live_seq[message_id] = seq
+        self.known_messages.add(message_id)
+        await self._send_event(event, raw.decode())
 
     async def _send_event(self, event: dict[str, Any], text: str | None = None) -> None:
         """Send ``event`` (``text`` is its JSON when the caller has it already)."""

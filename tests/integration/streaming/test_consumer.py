@@ -211,6 +211,23 @@ async def test_a_resume_from_further_back_replays_past_an_early_live_event(alice
     assert await received_seqs(communicator, 3) == [1, 2, 3]
 
 
+async def test_a_live_event_that_beats_a_new_sockets_resume_waits_behind_its_replay(
+    alice_stream,
+):
+    # A client reconnects mid-stream: seq 4 reaches its new socket a moment before its
+    # resume from 2 does. It gets 3, 4 in order, not 4, 3, 4.
+    communicator, conversation_id, message_id = alice_stream
+    for seq in (1, 2, 3, 4):
+        await buffer_only(delta(message_id, seq, str(seq)))
+    await send_live(conversation_id, delta(message_id, 4, "4"))
+    await asyncio.sleep(0.3)  # delivered to the consumer, well inside its grace
+    await communicator.send_json_to({"type": "resume", "message_id": message_id, "after_seq": 2})
+    assert await received_seqs(communicator, 2) == [3, 4]
+    assert await communicator.receive_nothing(timeout=1.5)  # nothing held back comes later
+    await send_live(conversation_id, delta(message_id, 5, "5"))
+    assert await received_seqs(communicator, 1) == [5]
+
+
 async def test_what_a_worker_appends_reaches_the_socket_live_with_no_send_of_its_own(
     alice_stream,
 ):
