@@ -161,18 +161,24 @@ class Relay:
             if queued_before:  # the text that waited behind a status or the switch
                 self.seal()
                 await self._drain()
-            if self._outbox_since is not None:
-                metrics.ADDED_LATENCY.observe(time.monotonic() - self._outbox_since)
-                self._outbox_since = None
+            self._observe_latency()
 
     async def _drain(self) -> None:
         while self._outbox:
-            queued = self._outbox[0]
-            event = await self._append(queued)
-            self._outbox.popleft()
-            self._commit(event)
-            self.backlog_chars -= text_length(queued)
-            metrics.EVENTS_RELAYED.labels(event["type"]).inc()
+            self._commit_next(await self._append(self._outbox[0]))
+
+    def _commit_next(self, event: Event) -> None:
+        """Commit the outbox's first event as appended (``event``: it, or its snapshot)."""
+        queued = self._outbox.popleft()
+        self._commit(event)
+        self.backlog_chars -= text_length(queued)
+        metrics.EVENTS_RELAYED.labels(event["type"]).inc()
+
+    def _observe_latency(self) -> None:
+        """Record how long the oldest text waited, once the outbox is empty."""
+        if self._outbox_since is not None and not self._outbox:
+            metrics.ADDED_LATENCY.observe(time.monotonic() - self._outbox_since)
+            self._outbox_since = None
 
     async def _append(self, event: Event) -> Event:
         """Append ``event``, or the snapshot standing for it when the buffer lost events."""
@@ -229,13 +235,8 @@ class Relay:
                 raise LeaseLost
             if result == "lost":
                 return "lost"
-            event = self._outbox.popleft()  # "ok", or "duplicate": it landed before
-            self._commit(event)
-            self.backlog_chars -= text_length(event)
-            metrics.EVENTS_RELAYED.labels(event["type"]).inc()
-        if self._outbox_since is not None and not self._outbox:
-            metrics.ADDED_LATENCY.observe(time.monotonic() - self._outbox_since)
-            self._outbox_since = None
+            self._commit_next(self._outbox[0])  # "ok", or "duplicate": it landed before
+        self._observe_latency()
         return "ok"
 
     def _text_with(self, event: Event) -> tuple[str, str]:

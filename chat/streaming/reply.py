@@ -134,20 +134,14 @@ class ReplyRun:
         try:
             await self.relay.flush()
         except LeaseLost:
-            self.handle.stop("lease_lost")
+            self.took("fenced", None)
         except Exception as exc:
-            # The outbox keeps the events: the next beat tries them again.
-            if not self.flush_failing:
-                logger.warning("reply %s: appending failed (%s); holding the text until "
-                               "Redis answers", self.job.message_id, type(exc).__name__)  # fmt: skip
-            self.flush_failing = True
+            self.took("error", exc)  # the outbox keeps the events: the next beat tries again
         else:
-            if self.flush_failing:
-                logger.info("reply %s: appending works again", self.job.message_id)
-            self.flush_failing = False
+            self.took("ok", None)
 
     def took(self, outcome: str, error: Exception | None) -> None:
-        """Take the outcome of this reply's share of the beat's batched flush."""
+        """Take the outcome of a flush: its own, or its share of the beat's batched one."""
         if outcome == "fenced":
             self.handle.stop("lease_lost")
         elif outcome == "lost":
