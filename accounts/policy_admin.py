@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from chat import l10n
 from chat.audit import Action, json_value, record
-from chat.conversations.quota import Allowance, get_quota, group_usage, month_bounds
+from chat.fairuse.quota import Allowance, get_quota, group_usage, month_bounds
 from chat.upstream.catalog import MODELS
 
 from .models import GroupPolicy, User

@@ -30,7 +30,7 @@ AREAS = [
     ("live feed: XREAD, dispatch", ("live.py:", "ConversationConsumer.live_event")),
     ("replay buffer: XRANGE", ("bus.py:replay",)),
     ("upstream: HTTP read + SSE parse", ("UpstreamClient.stream", "UpstreamClient._attempt")),
-    ("relay: coalescing, events", ("chat/streaming/relay.py", "ReplyRun.apply")),
+    ("relay: coalescing, events", ("chat/streaming/pipeline/relay.py", "ReplyRun.apply")),
     (
         "websocket out (autobahn, daphne)",
         ("autobahn/", "daphne/ws_protocol", "Server.handle_reply"),

@@ -14,11 +14,11 @@ from celery import shared_task
 from celery.signals import worker_ready, worker_shutting_down
 from django.conf import settings
 
-from chat import metrics
-from chat.logcontext import clean_request_id
+from chat.observability import metrics
+from chat.observability.logcontext import clean_request_id
 from chat.retention import purge_by_policy
-from chat.streaming.runtime import Hooks, WorkerRuntime
-from chat.streaming.store import db_job
+from chat.streaming.pipeline.runtime import Hooks, WorkerRuntime
+from chat.streaming.pipeline.store import db_job
 
 logger = logging.getLogger(__name__)
 

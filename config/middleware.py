@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from chat import health, metrics
-from chat.logcontext import clean_request_id, new_request_id, request_id
+from chat.observability import health, metrics
+from chat.observability.logcontext import clean_request_id, new_request_id, request_id
 
 
 def content_security_policy(issuer: str = "") -> str:

@@ -223,7 +223,7 @@ if DASHSCOPE_PROTOCOL not in ("openai", "dashscope"):
     raise ImproperlyConfigured("DASHSCOPE_PROTOCOL must be 'openai' or 'dashscope'")
 # A fast model, asked with thinking off, writes each conversation's title.
 PONDER_TITLE_MODEL = os.environ.get("PONDER_TITLE_MODEL", "qwen-flash")
-# Fair use (chat/conversations/fairuse.py): replies one user may have pending or streaming,
+# Fair use (chat/fairuse/admission.py): replies one user may have pending or streaming,
 # and how fast one user may send.
 MAX_ACTIVE_REPLIES = envint("PONDER_MAX_ACTIVE_REPLIES", "3", minimum=1)
 SEND_RATE = envrate("PONDER_SEND_RATE", "20/minute")
@@ -312,9 +312,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-        "json": {"()": "chat.logcontext.JsonFormatter"},
+        "json": {"()": "chat.observability.logcontext.JsonFormatter"},
     },
-    "filters": {"request_id": {"()": "chat.logcontext.RequestIdFilter"}},
+    "filters": {"request_id": {"()": "chat.observability.logcontext.RequestIdFilter"}},
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",

@@ -3,7 +3,7 @@ from django.urls import include, path
 from django.views.decorators.cache import cache_page
 from django.views.i18n import JavaScriptCatalog
 
-from chat import health
+from chat.observability import health
 from chat.spend import views as spend_views
 from chat.uploads import views as upload_views
 

@@ -86,3 +86,39 @@ def test_every_ui_hook_is_in_the_api_doc():
 
 def test_the_hook_scan_finds_the_contract_hooks():
     assert {"composer", "send", "stop", "thinking", "answer", "share-url"} <= ui_hooks_in_code()
+
+
+def code_map_of_chat() -> str:
+    """The ``chat/`` part of the README's code map: from its ``chat/`` line to the next top-level entry."""
+    block = (ROOT / "README.md").read_text().split("### Code map", 1)[1].split("```", 2)[1]
+    lines = block.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("chat/"))
+    end = next(i for i in range(start + 1, len(lines)) if lines[i][:1] not in (" ", ""))
+    return "\n".join(lines[start + 1 : end])
+
+
+def names_in_code_map() -> set[str]:
+    return set(re.findall(r"(?<![\w/.:])([a-z_][a-z0-9_]*(?:/|\.py))(?=[\s,]|$)", code_map_of_chat()))
+
+
+def chat_packages_and_modules() -> set[str]:
+    chat = ROOT / "chat"
+    packages = {
+        f"{init.parent.name}/"
+        for init in chat.rglob("__init__.py")
+        if init.parent != chat and not {"migrations", "commands"} & set(init.parent.parts)
+    }
+    modules = {path.name for path in chat.glob("*.py") if path.name != "__init__.py"}
+    return packages | modules
+
+
+def test_the_code_map_names_every_package_and_top_level_module_of_chat():
+    assert chat_packages_and_modules() - names_in_code_map() == set()
+
+
+def test_the_code_map_names_nothing_that_is_not_in_the_tree():
+    assert names_in_code_map() - chat_packages_and_modules() == set()
+
+
+def test_the_code_map_scan_sees_nested_packages():
+    assert {"pipeline/", "delivery/", "protocols/", "transport/", "tasks.py"} <= names_in_code_map()

@@ -1,3 +1,3 @@
-"""Conversations and messages: the use cases (send, regenerate, stop, rename, delete),
-their JSON API and pages, serializers, and monthly quotas.
+"""Conversations and messages: the use cases (send, regenerate, edit, stop, rename,
+delete), their JSON API and pages, serializers, search and saved instructions.
 """

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.languages import LANGUAGE_CHOICES, remember_language
 from accounts.policy import policy_for
+from chat.fairuse.quota import get_quota
 from chat.http import (
     AuthenticatedHttpRequest,
     get_bool,
@@ -27,7 +28,6 @@ from chat.upstream.catalog import MODELS
 
 from . import editing, presets, services
 from .presets import MAX_SYSTEM_PROMPT_CHARS
-from .quota import get_quota
 from .search import search_conversations
 from .serializers import conversation_json, conversation_summary_json, message_json
 

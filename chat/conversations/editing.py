@@ -12,9 +12,9 @@ from accounts.models import User
 from accounts.policy import policy_for
 from chat.branches import conversation_tree
 from chat.errors import BadRequest, Conflict
+from chat.fairuse import admission
 from chat.models import Conversation, Message
 
-from . import fairuse
 from .services import (
     SentMessage,
     access_message,
@@ -61,7 +61,7 @@ def edit_message(
         )
     reserve = reserve_reply(user, conversation, reply, content)
     now = timezone.now()
-    with fairuse.admit_reply(user, policy, reserve):
+    with admission.admit_reply(user, policy, reserve):
         tree = conversation_tree(conversation.id)
         Message.objects.filter(id__in=tree.versions(original.id)).update(is_active_version=False)
         edited = Message.objects.create(

@@ -15,19 +15,18 @@ from django.utils.translation import gettext
 
 from accounts.models import User
 from accounts.policy import Policy, policy_for
-from chat import metrics
 from chat.audit import Action, record
 from chat.branches import conversation_tree
 from chat.errors import BadRequest, Conflict, NotFound
-from chat.logcontext import request_id
+from chat.fairuse import admission
 from chat.models import Conversation, Message, Upload
+from chat.observability import metrics
+from chat.observability.logcontext import request_id
 from chat.streaming import bus
 from chat.streaming.events import status_event
 from chat.tasks import queue_reply
 from chat.uploads.images import uploads_to_attach
 from chat.upstream.catalog import InvalidRequest, ModelInfo, get_model, resolve_thinking
-
-from . import fairuse
 
 logger = logging.getLogger(__name__)
 
@@ -164,14 +163,14 @@ def check_reply_settings(
     if model is None:
         message = gettext("Unknown model %(model)s.") % {"model": repr(model_id)}
         raise BadRequest(message, code="unknown_model", field="model")
-    fairuse.check_model_allowed(policy, model)
+    admission.check_model_allowed(policy, model)
     try:
         thinking, budget = resolve_thinking(model, enable_thinking, thinking_budget)
     except InvalidRequest as exc:
         message = gettext(exc.template) % exc.params if exc.params else gettext(exc.template)
         raise BadRequest(message, code=exc.code, field=exc.field) from None
     return ReplySettings(
-        model, thinking, fairuse.capped_thinking_budget(policy, model, thinking, budget)
+        model, thinking, admission.capped_thinking_budget(policy, model, thinking, budget)
     )
 
 
@@ -232,7 +231,7 @@ def send_message(
         )
     reserve = reserve_reply(user, conversation, reply, content, images=len(images))
     now = timezone.now()
-    with fairuse.admit_reply(user, policy, reserve):
+    with admission.admit_reply(user, policy, reserve):
         path = conversation_tree(conversation.id).active_path()
         user_message = Message.objects.create(
             conversation=conversation, role=Message.Role.USER, content=content,
@@ -266,10 +265,10 @@ def send_message(
 
 def reserve_reply(
     user: User, conversation: Conversation, reply: ReplySettings, content: str, *, images: int = 0
-) -> fairuse.Reservation:
+) -> admission.Reservation:
     """Count a new reply against the user's send rate; return what it is expected to use."""
-    fairuse.check_send_rate(user)
-    return fairuse.reservation(
+    admission.check_send_rate(user)
+    return admission.reservation(
         conversation,
         model=reply.model.id,
         content=content,
@@ -283,12 +282,12 @@ def create_pending_reply(
     user_message: Message,
     reply: ReplySettings,
     *,
-    reserve: fairuse.Reservation,
+    reserve: admission.Reservation,
     created_at: datetime | None = None,
 ) -> Message:
     """Create a pending assistant message and enqueue its generation once committed.
 
-    Call it inside ``fairuse.admit_reply(user, policy, reserve)``, which admitted it.
+    Call it inside ``admission.admit_reply(user, policy, reserve)``, which admitted it.
     """
     message = Message.objects.create(
         conversation=user_message.conversation,
@@ -362,7 +361,7 @@ def regenerate_message(
     assert question is not None  # reply_to_id was checked above
     images = question.attachments.count() if reply.model.vision else 0
     reserve = reserve_reply(user, original.conversation, reply, question.content, images=images)
-    with fairuse.admit_reply(user, policy, reserve):
+    with admission.admit_reply(user, policy, reserve):
         Message.objects.filter(reply_to_id=original.reply_to_id).update(is_active_version=False)
         message = create_pending_reply(question, reply, reserve=reserve)
         Conversation.objects.filter(id=original.conversation_id).update(updated_at=timezone.now())

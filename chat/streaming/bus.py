@@ -29,7 +29,7 @@ import redis.asyncio as aioredis
 from django.conf import settings
 from redis.exceptions import NoScriptError
 
-from chat.upstream import fastjson
+from chat.upstream.transport import fastjson
 
 logger = logging.getLogger(__name__)
 

@@ -11,8 +11,7 @@ from typing import Any
 
 from chat.http import iso
 from chat.models import Message
-
-from .errortext import localize_error_message
+from chat.streaming.errortext import localize_error_message
 
 
 def usage_json(message: Message) -> dict[str, Any]:

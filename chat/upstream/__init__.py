@@ -2,7 +2,9 @@
 
 ``UpstreamClient(config).stream(ChatRequest(...))`` yields ``StreamEvent``s for
 either wire protocol; ``catalog`` says what each model supports; ``errors`` maps
-failures to typed, user-readable errors; ``simulator`` is a local stand-in server.
+failures to typed, user-readable errors. ``protocols`` holds the two wire formats and
+``transport`` the HTTP, SSE and JSON underneath. The top-level ``simulator`` package is
+a local stand-in server for development and tests.
 """
 
 from chat.upstream.catalog import (

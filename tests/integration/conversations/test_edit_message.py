@@ -7,8 +7,8 @@ import json
 import pytest
 
 from chat.models import Conversation, Message
-from chat.streaming.store import build_request
-from chat.upstream import dashscope, openai_compat
+from chat.streaming.pipeline.store import build_request
+from chat.upstream.protocols import dashscope, openai_compat
 
 
 def post(client, path, body=None):

@@ -7,7 +7,7 @@ import json
 from django.utils import timezone
 
 from chat.models import Conversation, Message
-from chat.streaming.store import build_request
+from chat.streaming.pipeline.store import build_request
 from tests.integration.uploads.test_request_size import answer, noisy, send, upload
 
 

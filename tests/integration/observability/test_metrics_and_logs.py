@@ -12,7 +12,7 @@ import pytest
 from django.test import Client
 from prometheus_client.parser import text_string_to_metric_families
 
-from chat import metrics
+from chat.observability import metrics
 from tests.factories import make_user
 from tests.integration.scripted import scripted
 from tests.live import (

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 
 from chat.streaming import bus
-from chat.streaming.daily import run_daily_once
+from chat.streaming.pipeline.daily import run_daily_once
 
 DAY = date(2000, 1, 1)  # a day no real worker takes
 

@@ -15,11 +15,11 @@ from django.forms.models import model_to_dict
 from django.test import override_settings
 from django.utils import timezone
 
-from chat.conversations.quota import get_quota
+from chat.fairuse.quota import get_quota
 from chat.models import AuditEntry, Conversation, Message, StoredFile, Upload
 from chat.retention import purge
 from chat.sharing import services as sharing
-from chat.streaming.store import build_request
+from chat.streaming.pipeline.store import build_request
 from chat.tasks import run_retention
 from config.env import media_storage
 from tests.factories import make_user

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from chat.models import Conversation, Message, Upload
-from chat.streaming import store
+from chat.streaming.pipeline import store
 from chat.uploads.images import AttachmentUnavailable
 from tests.live import collect_events
 

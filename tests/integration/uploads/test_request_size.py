@@ -20,9 +20,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from chat.models import Conversation, Message, Upload
-from chat.streaming import store
-from chat.streaming.reply import Beat, stream_reply
-from chat.streaming.store import build_request
+from chat.streaming.pipeline import store
+from chat.streaming.pipeline.reply import Beat, stream_reply
+from chat.streaming.pipeline.store import build_request
 from chat.uploads import budget
 from chat.uploads.images import data_url
 from chat.upstream import UpstreamClient

@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from chat.models import Conversation, Message, Upload
-from chat.streaming.store import build_request
+from chat.streaming.pipeline.store import build_request
 from chat.uploads import images as uploads
 
 

@@ -1,0 +1,120 @@
+"""The OpenAI-compatible protocol: request body and SSE chunk parsing.
+
+Wire format (DIGEST.md §2.2, §3.1): ``data: {json}`` events, reasoning in
+``choices[0].delta.reasoning_content``, the answer in ``.content`` (either may
+be null or ""), a chunk with ``finish_reason``, a usage-only chunk with
+``choices: []``, then ``data: [DONE]``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chat.upstream.catalog import ModelInfo, get_model
+from chat.upstream.errors import ProtocolError, error_from_payload
+from chat.upstream.events import StreamEvent, Usage
+from chat.upstream.protocols.shared import (
+    as_int,
+    check_images,
+    echoed_reasoning,
+    finish_reason,
+    thinking_fields,
+)
+from chat.upstream.request import ChatRequest, ChatTurn
+from chat.upstream.transport import fastjson
+
+
+def _message(turn: ChatTurn, model: ModelInfo | None) -> dict[str, Any]:
+    message: dict[str, Any] = {"role": turn.role}
+    if (turn.images or turn.video_frames) and turn.role == "user":
+        parts: list[dict[str, Any]] = [
+            {"type": "image_url", "image_url": {"url": url}} for url in turn.images
+        ]
+        if turn.video_frames:
+            parts.append({"type": "video", "video": list(turn.video_frames)})
+        parts.append({"type": "text", "text": turn.content})
+        message["content"] = parts
+    else:
+        message["content"] = turn.content
+    reasoning = echoed_reasoning(turn, model)
+    if reasoning is not None:
+        message["reasoning_content"] = reasoning
+    return message
+
+
+def build_body(request: ChatRequest) -> dict[str, Any]:
+    """Return the JSON body for ``/compatible-mode/v1/chat/completions``."""
+    model = get_model(request.model)
+    check_images(request, model)
+    body: dict[str, Any] = {
+        "model": request.model,
+        "messages": [_message(turn, model) for turn in request.messages],
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
+    body.update(thinking_fields(request, model))
+    return body
+
+
+def parse_usage(usage: dict[str, Any]) -> Usage:
+    """Return our Usage for an OpenAI-style ``usage`` object."""
+    completion_details = usage.get("completion_tokens_details") or {}
+    prompt_details = usage.get("prompt_tokens_details") or {}
+    input_tokens = as_int(usage.get("prompt_tokens"))
+    output_tokens = as_int(usage.get("completion_tokens"))
+    return Usage(
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        reasoning_tokens=as_int(completion_details.get("reasoning_tokens")),
+        cached_tokens=as_int(prompt_details.get("cached_tokens")),
+        total_tokens=as_int(usage.get("total_tokens")) or input_tokens + output_tokens,
+    )
+
+
+class OpenAIStreamParser:
+    """Turn the ``data:`` payloads of one OpenAI-compatible stream into StreamEvents."""
+
+    def __init__(self) -> None:
+        self.request_id: str | None = None
+        self.finish_reason: str | None = None
+        self.done = False
+
+    def feed(self, event: str, data: str) -> list[StreamEvent]:
+        """Return the events in one SSE event; raise UpstreamError for an error chunk."""
+        if data.strip() == "[DONE]":
+            self.done = True
+            return []
+        try:
+            chunk = fastjson.loads(data)
+        except ValueError:
+            raise ProtocolError.build(
+                "malformed_chunk", "a stream chunk was not valid JSON", request_id=self.request_id
+            ) from None
+        if not isinstance(chunk, dict):
+            raise ProtocolError.build("malformed_chunk", "a stream chunk was not a JSON object")
+        if isinstance(chunk.get("id"), str):
+            self.request_id = chunk["id"]
+        if chunk.get("error") or event == "error":
+            raise error_from_payload(chunk, request_id=self.request_id)
+        events: list[StreamEvent] = []
+        for choice in chunk.get("choices") or ():
+            if isinstance(choice, dict) and choice.get("index", 0) == 0:
+                events.extend(self._choice(choice))
+        usage = chunk.get("usage")
+        if isinstance(usage, dict):
+            events.append(
+                StreamEvent("usage", usage=parse_usage(usage), request_id=self.request_id)
+            )
+        return events
+
+    def _choice(self, choice: dict[str, Any]) -> list[StreamEvent]:
+        events: list[StreamEvent] = []
+        delta = choice.get("delta") or {}
+        reasoning = delta.get("reasoning_content")
+        if isinstance(reasoning, str) and reasoning:
+            events.append(StreamEvent("reasoning", text=reasoning, request_id=self.request_id))
+        content = delta.get("content")
+        if isinstance(content, str) and content:
+            events.append(StreamEvent("content", text=content, request_id=self.request_id))
+        self.finish_reason = finish_reason(choice.get("finish_reason")) or self.finish_reason
+        return events
