@@ -8,10 +8,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 from django.views.decorators.http import require_http_methods
 
-from . import setup
-from .forms import SSO_ONLY_MESSAGE, FirstAdminForm
 from .models import User
 from .oidc.views import end_session_url
+from .password import setup
+from .password.forms import SSO_ONLY_MESSAGE, FirstAdminForm
 
 
 class PonderLoginView(LoginView):

@@ -68,7 +68,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "accounts.middleware.UserLanguageMiddleware",  # a signed-in user's own pick wins
+    "accounts.language.middleware.UserLanguageMiddleware",  # a signed-in user's own pick wins
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "config.middleware.ContentSecurityPolicyMiddleware",
@@ -177,14 +177,14 @@ PASSWORD_LOGIN = envbool("PONDER_PASSWORD_LOGIN", "1")
 # --- Login throttling (django-axes) -----------------------------------------------------
 # Counted per username (any address: a slow distributed guess at one account) and per
 # client address (any username: password spraying). Staff often share one office NAT
-# address, so that count is allowed more failures (accounts.throttling).
+# address, so that count is allowed more failures (accounts.password.throttling).
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_FAILURE_LIMIT = 5  # per username
 LOGIN_IP_FAILURE_LIMIT = 20  # per client address
-AXES_HANDLER = "accounts.throttling.PonderAxesHandler"
+AXES_HANDLER = "accounts.password.throttling.PonderAxesHandler"
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "accounts.throttling.lockout_response"
+AXES_LOCKOUT_CALLABLE = "accounts.password.throttling.lockout_response"
 # The address config.proxies.TrustedProxyMiddleware settled on, never a raw header.
 AXES_CLIENT_IP_CALLABLE = "config.proxies.client_ip"
 AXES_IPWARE_META_PRECEDENCE_ORDER = ("REMOTE_ADDR",)

@@ -98,7 +98,9 @@ def code_map_of_chat() -> str:
 
 
 def names_in_code_map() -> set[str]:
-    return set(re.findall(r"(?<![\w/.:])([a-z_][a-z0-9_]*(?:/|\.py))(?=[\s,]|$)", code_map_of_chat()))
+    return set(
+        re.findall(r"(?<![\w/.:])([a-z_][a-z0-9_]*(?:/|\.py))(?=[\s,]|$)", code_map_of_chat())
+    )
 
 
 def chat_packages_and_modules() -> set[str]:

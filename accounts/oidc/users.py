@@ -18,9 +18,8 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 from django.http import HttpRequest
 
-from chat.audit import Action, record
-
 from ..models import User
+from .signals import groups_synced
 
 logger = logging.getLogger(__name__)
 
@@ -44,17 +43,7 @@ def sign_in_user(
         user.save()
         added, removed = sync_groups(user, group_names(claims.get(groups_claim)))
     if added or removed:
-        record(
-            Action.GROUP_CHANGED,
-            request=request,
-            actor=None if request is None else user,
-            target_type="user",
-            target_id=user.pk,
-            target_owner=user,
-            added=added,
-            removed=removed,
-            via="oidc",
-        )
+        groups_synced.send(User, user=user, request=request, added=added, removed=removed)
     return user
 
 

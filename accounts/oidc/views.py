@@ -25,11 +25,10 @@ from mozilla_django_oidc.views import (
     OIDCAuthenticationRequestView,
 )
 
-from chat.audit import Action, record
-
 from .backend import BACKEND_PATH
 from .discovery import provider_metadata
 from .errors import OIDCRefused, ProviderUnavailable
+from .signals import company_sign_in_refused
 
 logger = logging.getLogger(__name__)
 
@@ -112,10 +111,7 @@ def refuse(
 
     ``error`` is the OAuth error code the issuer sent back (``access_denied``...), if any.
     """
-    detail: dict[str, Any] = {"method": "oidc", "reason": reason}
-    if error:
-        detail["error"] = error[:100]
-    record(Action.SIGN_IN_FAILED, request=request, target_type="user", **detail)
+    company_sign_in_refused.send(None, request=request, reason=reason, error=error)
     messages.error(request, gettext(message) % {"reason": reason})
     return redirect("login")
 

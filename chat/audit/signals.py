@@ -1,6 +1,8 @@
-"""Sign-ins, failed sign-ins and sign-outs, from Django's auth signals (ChatConfig.ready).
+"""Sign-ins, failed sign-ins and sign-outs, from Django's auth signals (ChatConfig.ready),
+and what company sign-in announces (``accounts.oidc.signals``): refusals and group changes.
 
-The signals fire for every way in: the app's login page, the admin's and ``force_login``.
+The auth signals fire for every way in: the app's login page, the admin's and
+``force_login``.
 """
 
 from __future__ import annotations
@@ -12,6 +14,9 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 from django.http import HttpRequest
+
+from accounts.models import User
+from accounts.oidc.signals import company_sign_in_refused, groups_synced
 
 from .log import Action, record
 
@@ -50,4 +55,37 @@ def record_sign_in_failed(
         target_owner=username,
         username=username,
         locked_out=bool(getattr(request, "axes_locked_out", False)),
+    )
+
+
+@receiver(company_sign_in_refused, dispatch_uid="audit_company_sign_in_refused")
+def record_company_sign_in_refused(
+    sender: Any, request: HttpRequest, reason: str, error: str, **_: Any
+) -> None:
+    """``error`` is the OAuth error code the issuer sent back (``access_denied``...), if any."""
+    detail: dict[str, Any] = {"method": "oidc", "reason": reason}
+    if error:
+        detail["error"] = error[:100]
+    record(Action.SIGN_IN_FAILED, request=request, target_type="user", **detail)
+
+
+@receiver(groups_synced, dispatch_uid="audit_groups_synced")
+def record_groups_synced(
+    sender: Any,
+    user: User,
+    request: HttpRequest | None,
+    added: list[str],
+    removed: list[str],
+    **_: Any,
+) -> None:
+    record(
+        Action.GROUP_CHANGED,
+        request=request,
+        actor=None if request is None else user,
+        target_type="user",
+        target_id=user.pk,
+        target_owner=user,
+        added=added,
+        removed=removed,
+        via="oidc",
     )

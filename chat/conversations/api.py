@@ -9,7 +9,7 @@ from django.http import HttpResponse, JsonResponse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accounts.languages import LANGUAGE_CHOICES, remember_language
+from accounts.language.choices import LANGUAGE_CHOICES, remember_language
 from accounts.policy import policy_for
 from chat.fairuse.quota import get_quota
 from chat.http import (

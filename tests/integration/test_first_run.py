@@ -25,7 +25,9 @@ def form(username: str = "root", **extra: str) -> dict[str, str]:
 
 def logged_token(caplog: pytest.LogCaptureFixture) -> str:
     warnings = [
-        r for r in caplog.records if r.levelname == "WARNING" and r.name == "accounts.setup"
+        r
+        for r in caplog.records
+        if r.levelname == "WARNING" and r.name == "accounts.password.setup"
     ]
     assert len(warnings) == 1, caplog.text
     match = re.search(r"/accounts/setup/\?token=(\S+)", warnings[0].getMessage())
@@ -45,7 +47,7 @@ def test_the_token_is_logged_once_and_stored_only_as_a_hash(client, token, caplo
     assert state.token_hash == hashlib.sha256(token.encode()).hexdigest()
     assert token not in state.token_hash
     client.get("/accounts/setup/")  # a second visit reuses the outstanding token
-    assert not [r for r in caplog.records if r.name == "accounts.setup"]
+    assert not [r for r in caplog.records if r.name == "accounts.password.setup"]
     assert SetupState.objects.get().token_hash == state.token_hash
 
 
@@ -96,7 +98,7 @@ def test_development_keeps_the_form_without_a_token(client, db, settings, caplog
     settings.DEBUG = True
     page = client.get("/accounts/setup/").content.decode()
     assert 'name="token"' not in page
-    assert "accounts.setup" not in caplog.text
+    assert "accounts.password.setup" not in caplog.text
     assert client.post("/accounts/setup/", form()).status_code == 302
     assert User.objects.get().is_superuser
 

@@ -22,7 +22,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import translation
 
-from accounts.languages import language_for_scope
+from accounts.language.choices import language_for_scope
 from chat.models import Conversation, Message
 from chat.observability import metrics
 from chat.streaming import bus

@@ -13,11 +13,11 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 from django.contrib.auth import SESSION_KEY
 
-from accounts.forms import SSO_ONLY_MESSAGE
 from accounts.oidc import discovery
 from accounts.oidc.backend import BACKEND_PATH, OIDCBackend
 from accounts.oidc.discovery import ProviderMetadata
 from accounts.oidc.errors import ProviderUnavailable
+from accounts.password.forms import SSO_ONLY_MESSAGE
 from chat.models import AuditEntry
 from config.middleware import content_security_policy
 from tests.factories import PASSWORD

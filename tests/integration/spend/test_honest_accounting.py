@@ -8,11 +8,11 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
-from tests.integration.streaming.pipeline.test_titles_live import wait_for_title
 
 from chat.fairuse.quota import get_quota
 from chat.models import Message, ModelPrice, TitleUsage
 from chat.spend.report import SpendQuery, spend_rows
+from tests.integration.streaming.pipeline.test_titles_live import wait_for_title
 from tests.live import Session, collect_events, free_port, start_stack
 
 

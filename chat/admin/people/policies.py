@@ -21,13 +21,12 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import GroupPolicy, User
+from accounts.policy import GroupBudget, Policy, policy_for
 from chat import l10n
 from chat.audit import Action, json_value, record
 from chat.fairuse.quota import Allowance, get_quota, group_usage, month_bounds
 from chat.upstream.catalog import MODELS
-
-from .models import GroupPolicy, User
-from .policy import GroupBudget, Policy, policy_for
 
 if TYPE_CHECKING:  # generic only in django-stubs
     _InlineBase = admin.StackedInline[GroupPolicy, Group]

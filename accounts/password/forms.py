@@ -6,7 +6,7 @@ from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth.forms import BaseUserCreationForm
 from django.utils.translation import gettext, gettext_lazy, gettext_noop
 
-from .models import User
+from ..models import User
 
 if TYPE_CHECKING:  # Django's form classes are generic only in django-stubs
     _UserCreationFormBase = BaseUserCreationForm[User]

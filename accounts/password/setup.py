@@ -11,8 +11,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from ..models import SetupState, User
 from .forms import FirstAdminForm
-from .models import SetupState, User
 
 logger = logging.getLogger(__name__)
 

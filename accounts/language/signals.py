@@ -8,7 +8,7 @@ from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.http import HttpRequest
 
-from .languages import adopt_sign_in_pick
+from .choices import adopt_sign_in_pick
 
 
 @receiver(user_logged_in, dispatch_uid="adopt_sign_in_language")

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 
-from .languages import language_for_user
+from .choices import language_for_user
 
 
 class UserLanguageMiddleware:

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from accounts.languages import language_for_scope
+from accounts.language.choices import language_for_scope
 
 
 def scope(*, picked: str = "", cookie: str | None = None, accept: str | None = None) -> dict:

@@ -14,11 +14,10 @@ from django.http import HttpRequest
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
+from accounts.password.forms import SSOOnlyAdminAuthenticationForm
+from chat.admin import policies
 from chat.audit import Action, json_value, record
-
-from . import policy_admin
-from .forms import SSOOnlyAdminAuthenticationForm
-from .models import User
 
 # PONDER_PASSWORD_LOGIN=0 refuses non-superusers' passwords here too (accounts.backends).
 admin.site.login_form = SSOOnlyAdminAuthenticationForm
@@ -53,11 +52,11 @@ class PonderUserAdmin(_UserAdminBase):
 
     @admin.display(description=_("Policy in force"))
     def policy_in_force(self, obj: User) -> SafeString:
-        return policy_admin.user_policy(obj) if obj.pk else SafeString("")
+        return policies.user_policy(obj) if obj.pk else SafeString("")
 
     @admin.display(description=_("This month"))
     def spend(self, obj: User) -> SafeString:
-        return policy_admin.user_spend(obj) if obj.pk else SafeString("")
+        return policies.user_spend(obj) if obj.pk else SafeString("")
 
     def save_model(
         self, request: HttpRequest, obj: User, form: ModelForm[User], change: bool
@@ -101,18 +100,18 @@ admin.site.unregister(Group)
 
 @admin.register(Group)
 class PonderGroupAdmin(_GroupAdminBase):
-    inlines = (policy_admin.GroupPolicyInline,)
+    inlines = (policies.GroupPolicyInline,)
     fields = ("name", "permissions", "members", "spend")
     readonly_fields = ("members", "spend")
     list_display = ("name", "member_count")
 
     @admin.display(description=_("Members"))
     def members(self, obj: Group) -> SafeString:
-        return policy_admin.group_members(obj) if obj.pk else SafeString("")
+        return policies.group_members(obj) if obj.pk else SafeString("")
 
     @admin.display(description=_("This month"))
     def spend(self, obj: Group) -> SafeString:
-        return policy_admin.group_spend(obj) if obj.pk else SafeString("")
+        return policies.group_spend(obj) if obj.pk else SafeString("")
 
     @admin.display(description=_("Members"))
     def member_count(self, obj: Group) -> int:
@@ -124,7 +123,7 @@ class PonderGroupAdmin(_GroupAdminBase):
         super().save_formset(request, form, formset, change)
         for policy_form in formset.forms:
             if policy_form.has_changed():
-                policy_admin.record_policy_change(request, policy_form, form.instance)
+                policies.record_policy_change(request, policy_form, form.instance)
 
     def save_related(
         self,
@@ -141,7 +140,7 @@ class PonderGroupAdmin(_GroupAdminBase):
         if change and not form.changed_data:
             return
         renamed = change and "name" in form.changed_data
-        policy_admin.record_group(
+        policies.record_group(
             request,
             group,
             change="changed" if change else "created",
@@ -151,12 +150,12 @@ class PonderGroupAdmin(_GroupAdminBase):
         )
 
     def delete_model(self, request: HttpRequest, obj: Group) -> None:
-        policy_admin.record_group(request, obj, change="deleted")
+        policies.record_group(request, obj, change="deleted")
         super().delete_model(request, obj)
 
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Group]) -> None:
         for group in queryset:
-            policy_admin.record_group(request, group, change="deleted")
+            policies.record_group(request, group, change="deleted")
         super().delete_queryset(request, queryset)
 
 
