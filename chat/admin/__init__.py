@@ -7,6 +7,6 @@ admin re-costs a range (``recost.py``, or ``manage.py recost`` in scripts).
 The audit log is read-only for everyone.
 """
 
-from chat.admin import audit, messages, policies, prices, recost, transcripts, users
+from chat.admin import audit, messages, people, prices, recost, transcripts
 
-__all__ = ["audit", "messages", "policies", "prices", "recost", "transcripts", "users"]
+__all__ = ["audit", "messages", "people", "prices", "recost", "transcripts"]

@@ -12,8 +12,8 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.test import Client
 
-from accounts import setup
 from accounts.models import SetupState, User
+from accounts.password import setup
 from tests.factories import make_user
 
 PASSWORD = "a-fine-passphrase-77"

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts import setup
+from accounts.password import setup
 
 
 class Command(BaseCommand):

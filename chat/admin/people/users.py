@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.password.forms import SSOOnlyAdminAuthenticationForm
-from chat.admin import policies
+from chat.admin.people import policies
 from chat.audit import Action, json_value, record
 
 # PONDER_PASSWORD_LOGIN=0 refuses non-superusers' passwords here too (accounts.backends).
