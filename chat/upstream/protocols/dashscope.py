@@ -16,11 +16,11 @@ from chat.upstream.catalog import ModelInfo, get_model
 from chat.upstream.errors import ProtocolError, error_from_payload
 from chat.upstream.events import StreamEvent, Usage
 from chat.upstream.protocols.shared import (
-    as_int,
     check_images,
-    echoed_reasoning,
     finish_reason,
+    reported_usage,
     thinking_fields,
+    with_echoed_reasoning,
 )
 from chat.upstream.request import (
     DASHSCOPE_MULTIMODAL_PATH,
@@ -53,10 +53,7 @@ def _message(turn: ChatTurn, model: ModelInfo | None, multimodal: bool) -> dict[
         message["content"] = parts
     else:
         message["content"] = turn.content
-    reasoning = echoed_reasoning(turn, model)
-    if reasoning is not None:
-        message["reasoning_content"] = reasoning
-    return message
+    return with_echoed_reasoning(message, turn, model)
 
 
 def build_body(request: ChatRequest) -> dict[str, Any]:
@@ -80,14 +77,12 @@ def parse_usage(usage: dict[str, Any]) -> Usage:
     """Return our Usage for a DashScope ``usage`` object."""
     output_details = usage.get("output_tokens_details") or {}
     prompt_details = usage.get("prompt_tokens_details") or usage.get("input_tokens_details") or {}
-    input_tokens = as_int(usage.get("input_tokens"))
-    output_tokens = as_int(usage.get("output_tokens"))
-    return Usage(
-        input_tokens=input_tokens,
-        output_tokens=output_tokens,
-        reasoning_tokens=as_int(output_details.get("reasoning_tokens")),
-        cached_tokens=as_int(prompt_details.get("cached_tokens")),
-        total_tokens=as_int(usage.get("total_tokens")) or input_tokens + output_tokens,
+    return reported_usage(
+        usage.get("input_tokens"),
+        usage.get("output_tokens"),
+        reasoning=output_details.get("reasoning_tokens"),
+        cached=prompt_details.get("cached_tokens"),
+        total=usage.get("total_tokens"),
     )
 
 

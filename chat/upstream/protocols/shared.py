@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chat.upstream.catalog import VISION_UNSUPPORTED, InvalidRequest, ModelInfo
+from chat.upstream.events import Usage
 from chat.upstream.request import ChatRequest, ChatTurn
 
 
@@ -32,16 +33,32 @@ def thinking_fields(request: ChatRequest, model: ModelInfo | None) -> dict[str, 
     return fields
 
 
-def echoed_reasoning(turn: ChatTurn, model: ModelInfo | None) -> str | None:
-    """Return the reasoning to send back with an assistant turn, if the model wants it."""
+def with_echoed_reasoning(
+    message: dict[str, Any], turn: ChatTurn, model: ModelInfo | None
+) -> dict[str, Any]:
+    """Return ``message``, with an assistant turn's reasoning if the model wants it back."""
     if turn.role == "assistant" and turn.reasoning and model is not None and model.echo_reasoning:
-        return turn.reasoning
-    return None
+        message["reasoning_content"] = turn.reasoning
+    return message
 
 
 def as_int(value: Any) -> int:
     """Return a JSON token count as an int (0 when missing or not a number)."""
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+def reported_usage(
+    input_tokens: Any, output_tokens: Any, *, reasoning: Any, cached: Any, total: Any
+) -> Usage:
+    """Return the provider's token counts as Usage; a missing total is input + output."""
+    inputs, outputs = as_int(input_tokens), as_int(output_tokens)
+    return Usage(
+        input_tokens=inputs,
+        output_tokens=outputs,
+        reasoning_tokens=as_int(reasoning),
+        cached_tokens=as_int(cached),
+        total_tokens=as_int(total) or inputs + outputs,
+    )
 
 
 def finish_reason(value: Any) -> str | None:
