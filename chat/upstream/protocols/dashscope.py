@@ -13,12 +13,14 @@ from __future__ import annotations
 from typing import Any
 
 from chat.upstream.catalog import ModelInfo, get_model
-from chat.upstream.errors import ProtocolError, error_from_payload
+from chat.upstream.errors import error_from_payload
 from chat.upstream.events import StreamEvent, Usage
 from chat.upstream.protocols.shared import (
     check_images,
     finish_reason,
+    json_object,
     reported_usage,
+    text_events,
     thinking_fields,
     with_echoed_reasoning,
 )
@@ -28,7 +30,6 @@ from chat.upstream.request import (
     ChatRequest,
     ChatTurn,
 )
-from chat.upstream.transport import fastjson
 
 SSE_HEADERS = {"X-DashScope-SSE": "enable"}
 
@@ -109,14 +110,7 @@ class DashScopeStreamParser:
 
     def feed(self, event: str, data: str) -> list[StreamEvent]:
         """Return the events in one SSE event; raise UpstreamError for an error event."""
-        try:
-            chunk = fastjson.loads(data)
-        except ValueError:
-            raise ProtocolError.build(
-                "malformed_chunk", "a stream event was not valid JSON", request_id=self.request_id
-            ) from None
-        if not isinstance(chunk, dict):
-            raise ProtocolError.build("malformed_chunk", "a stream event was not a JSON object")
+        chunk = json_object(data, self.request_id)
         if isinstance(chunk.get("request_id"), str):
             self.request_id = chunk["request_id"]
         if event == "error" or (chunk.get("code") and not chunk.get("output")):
@@ -140,10 +134,5 @@ class DashScopeStreamParser:
         else:  # result_format "text"
             reasoning, content = None, _text(output.get("text"))
             reason = output.get("finish_reason")
-        events: list[StreamEvent] = []
-        if isinstance(reasoning, str) and reasoning:
-            events.append(StreamEvent("reasoning", text=reasoning, request_id=self.request_id))
-        if content:
-            events.append(StreamEvent("content", text=content, request_id=self.request_id))
         self.finish_reason = finish_reason(reason) or self.finish_reason
-        return events
+        return text_events(reasoning, content, self.request_id)

@@ -11,17 +11,18 @@ from __future__ import annotations
 from typing import Any
 
 from chat.upstream.catalog import ModelInfo, get_model
-from chat.upstream.errors import ProtocolError, error_from_payload
+from chat.upstream.errors import error_from_payload
 from chat.upstream.events import StreamEvent, Usage
 from chat.upstream.protocols.shared import (
     check_images,
     finish_reason,
+    json_object,
     reported_usage,
+    text_events,
     thinking_fields,
     with_echoed_reasoning,
 )
 from chat.upstream.request import ChatRequest, ChatTurn
-from chat.upstream.transport import fastjson
 
 
 def _message(turn: ChatTurn, model: ModelInfo | None) -> dict[str, Any]:
@@ -79,14 +80,7 @@ class OpenAIStreamParser:
         if data.strip() == "[DONE]":
             self.done = True
             return []
-        try:
-            chunk = fastjson.loads(data)
-        except ValueError:
-            raise ProtocolError.build(
-                "malformed_chunk", "a stream chunk was not valid JSON", request_id=self.request_id
-            ) from None
-        if not isinstance(chunk, dict):
-            raise ProtocolError.build("malformed_chunk", "a stream chunk was not a JSON object")
+        chunk = json_object(data, self.request_id)
         if isinstance(chunk.get("id"), str):
             self.request_id = chunk["id"]
         if chunk.get("error") or event == "error":
@@ -103,13 +97,6 @@ class OpenAIStreamParser:
         return events
 
     def _choice(self, choice: dict[str, Any]) -> list[StreamEvent]:
-        events: list[StreamEvent] = []
         delta = choice.get("delta") or {}
-        reasoning = delta.get("reasoning_content")
-        if isinstance(reasoning, str) and reasoning:
-            events.append(StreamEvent("reasoning", text=reasoning, request_id=self.request_id))
-        content = delta.get("content")
-        if isinstance(content, str) and content:
-            events.append(StreamEvent("content", text=content, request_id=self.request_id))
         self.finish_reason = finish_reason(choice.get("finish_reason")) or self.finish_reason
-        return events
+        return text_events(delta.get("reasoning_content"), delta.get("content"), self.request_id)

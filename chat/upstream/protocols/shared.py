@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from chat.upstream.catalog import VISION_UNSUPPORTED, InvalidRequest, ModelInfo
-from chat.upstream.events import Usage
+from chat.upstream.errors import ProtocolError
+from chat.upstream.events import StreamEvent, Usage
 from chat.upstream.request import ChatRequest, ChatTurn
+from chat.upstream.transport import fastjson
 
 
 def check_images(request: ChatRequest, model: ModelInfo | None) -> None:
@@ -59,6 +61,29 @@ def reported_usage(
         cached_tokens=as_int(cached),
         total_tokens=as_int(total) or inputs + outputs,
     )
+
+
+def json_object(data: str, request_id: str | None) -> dict[str, Any]:
+    """Return one SSE payload as a JSON object; raise ProtocolError when it is not one."""
+    try:
+        chunk = fastjson.loads(data)
+    except ValueError:
+        raise ProtocolError.build(
+            "malformed_chunk", "a stream event was not valid JSON", request_id=request_id
+        ) from None
+    if not isinstance(chunk, dict):
+        raise ProtocolError.build("malformed_chunk", "a stream event was not a JSON object")
+    return chunk
+
+
+def text_events(reasoning: Any, content: Any, request_id: str | None) -> list[StreamEvent]:
+    """Return a chunk's reasoning and answer text as events, leaving out what is empty."""
+    events: list[StreamEvent] = []
+    if isinstance(reasoning, str) and reasoning:
+        events.append(StreamEvent("reasoning", text=reasoning, request_id=request_id))
+    if isinstance(content, str) and content:
+        events.append(StreamEvent("content", text=content, request_id=request_id))
+    return events
 
 
 def finish_reason(value: Any) -> str | None:
