@@ -51,6 +51,11 @@ def test_a_later_sign_in_replaces_the_groups_exactly(db):
         (["engineering", "research"], []),
         (["management"], ["engineering"]),
     ]
+    # Sign-in announces the change (accounts.oidc.signals); chat.audit records it.
+    assert {(e.target_type, e.target_id, e.detail["via"]) for e in entries} == {
+        ("user", str(second.pk), "oidc")
+    }
+    assert all(e.actor_user_id is None for e in entries)  # no request: nobody acted
 
 
 def test_users_are_matched_by_sub_even_when_the_email_changed(db):
