@@ -89,7 +89,7 @@ def test_the_hook_scan_finds_the_contract_hooks():
 
 
 def code_map_of_chat() -> str:
-    """The ``chat/`` part of the README's code map: from its ``chat/`` line to the next top-level entry."""
+    """The README code map's ``chat/`` part: from its ``chat/`` line to the next top entry."""
     block = (ROOT / "README.md").read_text().split("### Code map", 1)[1].split("```", 2)[1]
     lines = block.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("chat/"))
@@ -108,7 +108,8 @@ def chat_packages_and_modules() -> set[str]:
     packages = {
         f"{init.parent.name}/"
         for init in chat.rglob("__init__.py")
-        if init.parent != chat and not {"migrations", "commands"} & set(init.parent.parts)
+        if init.parent != chat
+        and not {"migrations", "commands"} & set(init.parent.relative_to(chat).parts)
     }
     modules = {path.name for path in chat.glob("*.py") if path.name != "__init__.py"}
     return packages | modules

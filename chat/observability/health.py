@@ -3,9 +3,9 @@
 ``GET /healthz`` is a real check of the database, Redis and the Celery workers.
 ``GET /metrics`` serves this web process's Prometheus metrics to bearers of the token
 only; it is off (404) unless ``PONDER_METRICS_TOKEN`` is set. Workers serve their own
-registries on ``PONDER_WORKER_METRICS_PORT`` (see ``chat.observability.metrics``); the queue depth is
-read here, from Redis, at scrape time, with short timeouts so a Redis outage cannot hold
-the scrape.
+registries on ``PONDER_WORKER_METRICS_PORT`` (see ``chat.observability.metrics``); the
+queue depth is read here, from Redis, at scrape time, with short timeouts so a Redis
+outage cannot hold the scrape.
 """
 
 from __future__ import annotations

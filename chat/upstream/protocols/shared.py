@@ -1,4 +1,4 @@
-"""Request-building rules shared by both protocols."""
+"""What both protocols share: request-building rules, and reading a stream chunk into events."""
 
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ def with_echoed_reasoning(
     return message
 
 
-def as_int(value: Any) -> int:
+def _as_int(value: Any) -> int:
     """Return a JSON token count as an int (0 when missing or not a number)."""
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
@@ -53,13 +53,13 @@ def reported_usage(
     input_tokens: Any, output_tokens: Any, *, reasoning: Any, cached: Any, total: Any
 ) -> Usage:
     """Return the provider's token counts as Usage; a missing total is input + output."""
-    inputs, outputs = as_int(input_tokens), as_int(output_tokens)
+    inputs, outputs = _as_int(input_tokens), _as_int(output_tokens)
     return Usage(
         input_tokens=inputs,
         output_tokens=outputs,
-        reasoning_tokens=as_int(reasoning),
-        cached_tokens=as_int(cached),
-        total_tokens=as_int(total) or inputs + outputs,
+        reasoning_tokens=_as_int(reasoning),
+        cached_tokens=_as_int(cached),
+        total_tokens=_as_int(total) or inputs + outputs,
     )
 
 
